@@ -1,0 +1,644 @@
+//! The process-wide GPU context: instance, adapter, device, queue, pipeline cache, and the
+//! small helpers every GPU kernel of txpipe shares (pipeline creation with captured
+//! validation errors, growable storage buffers, read-back with a timeout).
+//!
+//! The context is created once per process ([`GpuContext::shared`]); creating a device and
+//! compiling shaders is slow (seconds on a software renderer), so tests and the CLI reuse
+//! the same one.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Why the GPU could not be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GpuError {
+    /// No adapter was found (no driver, no device).
+    #[error("no GPU adapter found: {0}")]
+    NoAdapter(String),
+    /// The adapter was found but the device could not be opened.
+    #[error("could not open the GPU device: {0}")]
+    RequestDevice(String),
+    /// A shader or pipeline failed validation or compilation.
+    #[error("pipeline {label:?} failed: {message}")]
+    Pipeline {
+        /// Label of the pipeline.
+        label: String,
+        /// The error reported by wgpu.
+        message: String,
+    },
+    /// A submission reported an error (validation, out of memory, device lost).
+    #[error("GPU submission failed: {0}")]
+    Submission(String),
+    /// Waiting for the GPU took longer than the configured timeout.
+    #[error("GPU did not finish within {0:?}")]
+    Timeout(Duration),
+    /// Mapping a read-back buffer failed.
+    #[error("GPU read-back failed: {0}")]
+    Readback(String),
+    /// The request does not fit the device's limits.
+    #[error("request exceeds the device limits: {0}")]
+    Limits(String),
+}
+
+/// One adapter found on this machine, for `txpipe info`.
+#[derive(Debug, Clone)]
+pub struct AdapterReport {
+    /// Adapter name (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`).
+    pub name: String,
+    /// Backend (Vulkan, Metal, Dx12, Gl).
+    pub backend: String,
+    /// Device type (DiscreteGpu, IntegratedGpu, Cpu, ...).
+    pub device_type: String,
+    /// Driver name and version info.
+    pub driver: String,
+    /// `max_storage_buffer_binding_size` in bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// `max_buffer_size` in bytes.
+    pub max_buffer_size: u64,
+    /// `max_compute_workgroups_per_dimension`.
+    pub max_compute_workgroups_per_dimension: u32,
+    /// `max_compute_invocations_per_workgroup`.
+    pub max_compute_invocations_per_workgroup: u32,
+    /// Whether the adapter supports a persistent pipeline cache.
+    pub pipeline_cache: bool,
+    /// Whether the adapter offers 64-bit integers in shaders.
+    pub shader_int64: bool,
+    /// Whether txpipe would pick this adapter.
+    pub selected: bool,
+}
+
+/// Timing of one pipeline creation.
+#[derive(Debug, Clone)]
+pub struct PipelineTiming {
+    /// Pipeline label.
+    pub label: String,
+    /// Wall time of shader module + pipeline creation.
+    pub elapsed: Duration,
+}
+
+/// What start-up cost, for `txpipe info` and the README.
+#[derive(Debug, Clone, Default)]
+pub struct StartupReport {
+    /// Time to create the instance, pick the adapter and open the device.
+    pub device_open: Duration,
+    /// Whether a pipeline cache exists on this device.
+    pub pipeline_cache_enabled: bool,
+    /// Where the pipeline cache is stored, when persisted.
+    pub cache_path: Option<PathBuf>,
+    /// Bytes of pipeline cache loaded from disk at start (0: cold start).
+    pub cache_bytes_loaded: usize,
+    /// Each pipeline created so far and how long it took.
+    pub pipelines: Vec<PipelineTiming>,
+}
+
+impl StartupReport {
+    /// Whether this process started with a pipeline cache from an earlier run.
+    pub fn warm(&self) -> bool {
+        self.cache_bytes_loaded > 0
+    }
+
+    /// Total pipeline creation time so far.
+    pub fn pipelines_total(&self) -> Duration {
+        self.pipelines.iter().map(|p| p.elapsed).sum()
+    }
+}
+
+/// The process-wide GPU context. See the module documentation.
+pub struct GpuContext {
+    adapter: wgpu::Adapter,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    features: wgpu::Features,
+    pipeline_cache: Option<wgpu::PipelineCache>,
+    cache_path: Option<PathBuf>,
+    uncaptured: Arc<Mutex<Option<String>>>,
+    startup: Mutex<StartupReport>,
+    timeout: Duration,
+    // Kept last so it outlives the device.
+    _instance: wgpu::Instance,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.info.name)
+            .field("backend", &self.info.backend)
+            .field("pipeline_cache", &self.pipeline_cache.is_some())
+            .finish()
+    }
+}
+
+static SHARED: OnceLock<Result<Arc<GpuContext>, GpuError>> = OnceLock::new();
+
+/// Default time a batch may take on the GPU before it is declared failed.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn device_type_rank(t: wgpu::DeviceType) -> u32 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+fn backend_rank(b: wgpu::Backend) -> u32 {
+    match b {
+        wgpu::Backend::Vulkan => 0,
+        wgpu::Backend::Metal | wgpu::Backend::Dx12 => 1,
+        wgpu::Backend::Gl => 3,
+        _ => 2,
+    }
+}
+
+/// Adapter preference: Vulkan first, then by device type (discrete first, CPU last).
+fn adapter_rank(info: &wgpu::AdapterInfo) -> (u32, u32) {
+    (
+        backend_rank(info.backend),
+        device_type_rank(info.device_type),
+    )
+}
+
+fn new_instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle())
+}
+
+fn enumerate(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters.sort_by_key(|a| adapter_rank(&a.get_info()));
+    adapters
+}
+
+/// The directory of txpipe's persistent caches: `$TXPIPE_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/txpipe`, else `$HOME/.cache/txpipe`.
+pub fn cache_dir() -> Option<PathBuf> {
+    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(d) = nonempty("TXPIPE_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = nonempty("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("txpipe"));
+    }
+    nonempty("HOME").map(|h| PathBuf::from(h).join(".cache").join("txpipe"))
+}
+
+/// Lists every adapter wgpu finds, marking the one txpipe would use.
+pub fn adapters_report() -> Vec<AdapterReport> {
+    let instance = new_instance();
+    let adapters = enumerate(&instance);
+    adapters
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let info = a.get_info();
+            let limits = a.limits();
+            let features = a.features();
+            AdapterReport {
+                name: info.name.clone(),
+                backend: format!("{:?}", info.backend),
+                device_type: format!("{:?}", info.device_type),
+                driver: format!("{} {}", info.driver, info.driver_info)
+                    .trim()
+                    .to_string(),
+                max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+                max_buffer_size: limits.max_buffer_size,
+                max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+                max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+                pipeline_cache: features.contains(wgpu::Features::PIPELINE_CACHE),
+                shader_int64: features.contains(wgpu::Features::SHADER_INT64),
+                selected: i == 0,
+            }
+        })
+        .collect()
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+impl GpuContext {
+    /// The process-wide context, created on first use. A failure is cached too: the
+    /// process does not retry opening a device that is not there.
+    ///
+    /// # Errors
+    /// [`GpuError::NoAdapter`] or [`GpuError::RequestDevice`].
+    pub fn shared() -> Result<Arc<GpuContext>, GpuError> {
+        SHARED
+            .get_or_init(|| GpuContext::open().map(Arc::new))
+            .clone()
+    }
+
+    /// Opens a new context on the preferred adapter. Prefer [`GpuContext::shared`].
+    ///
+    /// # Errors
+    /// [`GpuError::NoAdapter`] or [`GpuError::RequestDevice`].
+    pub fn open() -> Result<GpuContext, GpuError> {
+        let t0 = Instant::now();
+        let instance = new_instance();
+        let adapter = enumerate(&instance).into_iter().next().ok_or_else(|| {
+            GpuError::NoAdapter(
+                "wgpu found no adapter (no Vulkan/Metal/DX12/GL driver; \
+                 on Linux install mesa-vulkan-drivers for lavapipe)"
+                    .into(),
+            )
+        })?;
+        let info = adapter.get_info();
+        let adapter_features = adapter.features();
+        let mut features = wgpu::Features::empty();
+        if adapter_features.contains(wgpu::Features::PIPELINE_CACHE) {
+            features |= wgpu::Features::PIPELINE_CACHE;
+        }
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("txpipe"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+
+        // wgpu's default handler panics; record instead and report it from the next batch.
+        let uncaptured: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let sink = Arc::clone(&uncaptured);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut slot) = sink.lock() {
+                *slot = Some(e.to_string());
+            }
+        }));
+        let sink = Arc::clone(&uncaptured);
+        device.set_device_lost_callback(move |reason, msg| {
+            if let Ok(mut slot) = sink.lock() {
+                *slot = Some(format!("device lost ({reason:?}): {msg}"));
+            }
+        });
+
+        let mut cache_path = None;
+        let mut cache_bytes_loaded = 0;
+        let pipeline_cache = if features.contains(wgpu::Features::PIPELINE_CACHE) {
+            let key = wgpu::util::pipeline_cache_key(&info).map(|k| {
+                format!(
+                    "{k}_{}_wgpu30.0.1_txpipe{}.bin",
+                    sanitize(&info.driver_info),
+                    env!("CARGO_PKG_VERSION")
+                )
+            });
+            cache_path = key.and_then(|k| cache_dir().map(|d| d.join(k)));
+            let data = cache_path.as_ref().and_then(|p| std::fs::read(p).ok());
+            cache_bytes_loaded = data.as_ref().map_or(0, Vec::len);
+            // SAFETY: the data, if any, was written by `PipelineCache::get_data` of this same
+            // wgpu version for an adapter with the same cache key (vendor, device, driver
+            // version are in the file name); the driver validates the header again, and
+            // `fallback: true` makes an unusable blob yield an empty cache instead of an error.
+            #[allow(unsafe_code)]
+            let cache = unsafe {
+                device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
+                    label: Some("txpipe pipeline cache"),
+                    data: data.as_deref(),
+                    fallback: true,
+                })
+            };
+            Some(cache)
+        } else {
+            None
+        };
+
+        let timeout = std::env::var("TXPIPE_GPU_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+
+        let startup = StartupReport {
+            device_open: t0.elapsed(),
+            pipeline_cache_enabled: pipeline_cache.is_some(),
+            cache_path: cache_path.clone(),
+            cache_bytes_loaded,
+            pipelines: Vec::new(),
+        };
+        Ok(GpuContext {
+            adapter,
+            device,
+            queue,
+            info,
+            limits,
+            features,
+            pipeline_cache,
+            cache_path,
+            uncaptured,
+            startup: Mutex::new(startup),
+            timeout,
+            _instance: instance,
+        })
+    }
+
+    /// The wgpu device.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The wgpu queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
+    /// The adapter in use.
+    pub fn adapter(&self) -> &wgpu::Adapter {
+        &self.adapter
+    }
+
+    /// Information on the adapter in use.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// The device limits (the adapter's own limits were requested).
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.limits
+    }
+
+    /// The features enabled on the device.
+    pub fn features(&self) -> wgpu::Features {
+        self.features
+    }
+
+    /// How long a submission may take before it is declared failed
+    /// (`$TXPIPE_GPU_TIMEOUT_MS`, default [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// A copy of the start-up report (device open time, pipeline creation times, cache).
+    pub fn startup_report(&self) -> StartupReport {
+        self.startup.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Takes the last error reported outside any error scope (or a device loss), if any.
+    pub fn take_uncaptured_error(&self) -> Option<String> {
+        self.uncaptured.lock().ok().and_then(|mut s| s.take())
+    }
+
+    /// Creates a compute pipeline from WGSL source, through the pipeline cache, capturing
+    /// validation errors instead of panicking. `layout: None` derives the layout from the
+    /// shader.
+    ///
+    /// # Errors
+    /// [`GpuError::Pipeline`] when the shader or pipeline fails validation.
+    pub fn compute_pipeline(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry: &str,
+        layout: Option<&wgpu::PipelineLayout>,
+    ) -> Result<wgpu::ComputePipeline, GpuError> {
+        let t0 = Instant::now();
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                cache: self.pipeline_cache.as_ref(),
+            });
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            return Err(GpuError::Pipeline {
+                label: label.to_string(),
+                message: err.to_string(),
+            });
+        }
+        if let Ok(mut s) = self.startup.lock() {
+            s.pipelines.push(PipelineTiming {
+                label: label.to_string(),
+                elapsed: t0.elapsed(),
+            });
+        }
+        Ok(pipeline)
+    }
+
+    /// Writes the pipeline cache to disk (atomically: temp file then rename). Called after
+    /// pipelines are created; errors are ignored (the cache is an optimisation).
+    pub fn save_pipeline_cache(&self) {
+        let (Some(cache), Some(path)) = (&self.pipeline_cache, &self.cache_path) else {
+            return;
+        };
+        let Some(data) = cache.get_data() else {
+            return;
+        };
+        if let Some(dir) = path.parent() {
+            if std::fs::create_dir_all(dir).is_err() {
+                return;
+            }
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &data).is_ok() && std::fs::rename(&tmp, path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// Submits command buffers inside an error scope and waits for them with the context's
+    /// timeout.
+    ///
+    /// # Errors
+    /// [`GpuError::Submission`] on a validation/out-of-memory error or device loss,
+    /// [`GpuError::Timeout`] when the GPU does not finish in time.
+    pub fn submit_and_wait(
+        &self,
+        commands: impl IntoIterator<Item = wgpu::CommandBuffer>,
+    ) -> Result<(), GpuError> {
+        let index = self.submit(commands)?;
+        self.wait(index)
+    }
+
+    /// Submits command buffers inside an error scope (validation and out-of-memory errors
+    /// are captured and returned), without waiting.
+    ///
+    /// # Errors
+    /// [`GpuError::Submission`].
+    pub fn submit(
+        &self,
+        commands: impl IntoIterator<Item = wgpu::CommandBuffer>,
+    ) -> Result<wgpu::SubmissionIndex, GpuError> {
+        if let Some(e) = self.take_uncaptured_error() {
+            return Err(GpuError::Submission(e));
+        }
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let val = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let index = self.queue.submit(commands);
+        let v = pollster::block_on(val.pop());
+        let o = pollster::block_on(oom.pop());
+        if let Some(e) = v.or(o) {
+            return Err(GpuError::Submission(e.to_string()));
+        }
+        Ok(index)
+    }
+
+    /// Waits for a submission with the context's timeout.
+    ///
+    /// # Errors
+    /// [`GpuError::Timeout`] or [`GpuError::Submission`] (device lost).
+    pub fn wait(&self, index: wgpu::SubmissionIndex) -> Result<(), GpuError> {
+        match self.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: Some(self.timeout),
+        }) {
+            Ok(_) => {}
+            Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
+            Err(e) => return Err(GpuError::Submission(e.to_string())),
+        }
+        if let Some(e) = self.take_uncaptured_error() {
+            return Err(GpuError::Submission(e));
+        }
+        Ok(())
+    }
+
+    /// Maps `size` bytes at the start of a `MAP_READ` buffer (after the submission that
+    /// filled it has completed), copies them out and unmaps.
+    ///
+    /// # Errors
+    /// [`GpuError::Readback`] or [`GpuError::Timeout`].
+    pub fn read_mapped(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>, GpuError> {
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        let slice = buffer.slice(..size);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        match self.device.poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(self.timeout),
+        }) {
+            Ok(_) => {}
+            Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
+            Err(e) => return Err(GpuError::Readback(e.to_string())),
+        }
+        match rx.recv_timeout(self.timeout) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(GpuError::Readback(e.to_string())),
+            Err(e) => return Err(GpuError::Readback(e.to_string())),
+        }
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            view.to_vec()
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Creates a storage buffer initialised with `data` (used once, e.g. constant tables).
+    pub fn storage_buffer_init(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        let size = (data.len() as u64).max(16).next_multiple_of(4);
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        if !data.is_empty() {
+            let mut padded;
+            let bytes = if data.len() % 4 == 0 {
+                data
+            } else {
+                padded = data.to_vec();
+                padded.resize(data.len().next_multiple_of(4), 0);
+                &padded[..]
+            };
+            self.queue.write_buffer(&buffer, 0, bytes);
+        }
+        buffer
+    }
+}
+
+/// A buffer that is reused across batches and only reallocated when a batch needs more
+/// room (then at least doubling), so steady-state batches allocate nothing.
+#[derive(Debug)]
+pub struct GrowableBuffer {
+    label: &'static str,
+    usage: wgpu::BufferUsages,
+    buffer: Option<wgpu::Buffer>,
+    capacity: u64,
+    generation: u64,
+}
+
+impl GrowableBuffer {
+    /// A buffer with no storage yet.
+    pub fn new(label: &'static str, usage: wgpu::BufferUsages) -> Self {
+        Self {
+            label,
+            usage,
+            buffer: None,
+            capacity: 0,
+            generation: 0,
+        }
+    }
+
+    /// A storage buffer the host writes and shaders read/write.
+    pub fn storage(label: &'static str) -> Self {
+        Self::new(
+            label,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+        )
+    }
+
+    /// A buffer the host maps to read results back.
+    pub fn readback(label: &'static str) -> Self {
+        Self::new(
+            label,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )
+    }
+
+    /// Makes sure the buffer holds at least `size` bytes; returns true when it was
+    /// (re)allocated (bind groups referring to it must then be rebuilt).
+    pub fn ensure(&mut self, device: &wgpu::Device, size: u64) -> bool {
+        let size = size.max(16).next_multiple_of(256);
+        if self.buffer.is_some() && self.capacity >= size {
+            return false;
+        }
+        let capacity = size.max(self.capacity.saturating_mul(2));
+        self.buffer = Some(device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(self.label),
+            size: capacity,
+            usage: self.usage,
+            mapped_at_creation: false,
+        }));
+        self.capacity = capacity;
+        self.generation += 1;
+        true
+    }
+
+    /// The buffer, once [`GrowableBuffer::ensure`] has been called.
+    pub fn buffer(&self) -> Option<&wgpu::Buffer> {
+        self.buffer.as_ref()
+    }
+
+    /// Current capacity in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Incremented on every reallocation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
