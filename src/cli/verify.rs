@@ -1,0 +1,255 @@
+//! `txpipe verify-sigs` and `txpipe verify-txs`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use base64::Engine;
+use clap::Args;
+use serde_json::json;
+use txpipe::sigverify::{BackendChoice, BackendVerifier, SigItem};
+use txpipe::tx::TransactionView;
+
+use super::io::{open_input, read_lines, stdout, write_json_line};
+
+/// Arguments of `verify-sigs`.
+#[derive(Args, Debug)]
+pub struct VerifySigsArgs {
+    /// Backend: auto (GPU for large batches when an adapter exists), cpu, or gpu.
+    #[arg(long, default_value = "auto")]
+    backend: BackendChoice,
+    /// Lines verified per batch.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: u32,
+    /// JSON Lines input (standard input when absent or `-`).
+    file: Option<PathBuf>,
+}
+
+/// Arguments of `verify-txs`.
+#[derive(Args, Debug)]
+pub struct VerifyTxsArgs {
+    /// Backend: auto (GPU for large batches when an adapter exists), cpu, or gpu.
+    #[arg(long, default_value = "auto")]
+    backend: BackendChoice,
+    /// Lines verified per batch.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: u32,
+    /// One base64 wire transaction per line (standard input when absent or `-`).
+    file: Option<PathBuf>,
+}
+
+/// A decoded `verify-sigs` line.
+struct SigLine {
+    pubkey: [u8; 32],
+    message: Vec<u8>,
+    signature: [u8; 64],
+}
+
+fn hex_field<const N: usize>(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<[u8; N], String> {
+    let bytes = hex_any(obj, name)?;
+    let len = bytes.len();
+    bytes
+        .try_into()
+        .map_err(|_| format!("{name}: expected {N} bytes, got {len}"))
+}
+
+fn hex_any(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<Vec<u8>, String> {
+    let value = obj
+        .get(name)
+        .ok_or_else(|| format!("missing field {name}"))?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!("{name}: expected a hex string"))?;
+    hex::decode(text).map_err(|e| format!("{name}: invalid hex: {e}"))
+}
+
+fn parse_sig_line(line: &str) -> Result<SigLine, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| "expected a JSON object".to_string())?;
+    Ok(SigLine {
+        pubkey: hex_field::<32>(obj, "pubkey")?,
+        message: hex_any(obj, "message")?,
+        signature: hex_field::<64>(obj, "signature")?,
+    })
+}
+
+/// Running totals for the summary line.
+#[derive(Default)]
+struct Totals {
+    lines: u64,
+    valid: u64,
+    invalid: u64,
+    errors: u64,
+    signatures: u64,
+}
+
+fn open_backend(choice: BackendChoice) -> anyhow::Result<BackendVerifier> {
+    BackendVerifier::open(choice).with_context(|| format!("cannot use backend {choice}"))
+}
+
+fn summary(cmd: &str, t: &Totals, verifier: &BackendVerifier, started: Instant) {
+    let elapsed = started.elapsed().as_secs_f64();
+    let stats = verifier.stats();
+    let backend = match (stats.gpu_signatures, stats.cpu_signatures) {
+        (0, _) => "cpu".to_string(),
+        (_, 0) => "gpu".to_string(),
+        (g, c) => format!("gpu+cpu ({g} gpu, {c} cpu)"),
+    };
+    let rate = if elapsed > 0.0 {
+        t.signatures as f64 / elapsed
+    } else {
+        0.0
+    };
+    eprintln!(
+        "{cmd}: lines={} valid={} invalid={} errors={} backend={} gpu_fallbacks={} signatures={} elapsed={:.3}s signatures_per_second={:.0}",
+        t.lines,
+        t.valid,
+        t.invalid,
+        t.errors,
+        backend,
+        stats.gpu_failures,
+        t.signatures,
+        elapsed,
+        rate
+    );
+}
+
+/// `txpipe verify-sigs`.
+pub fn verify_sigs(args: VerifySigsArgs) -> anyhow::Result<ExitCode> {
+    let verifier = open_backend(args.backend)?;
+    let mut input = open_input(args.file.as_deref())?;
+    let mut out = stdout();
+    let mut lines = Vec::new();
+    let mut totals = Totals::default();
+    let started = Instant::now();
+    let mut line_no = 0u64;
+    while read_lines(&mut *input, &mut lines, args.batch_size as usize)? > 0 {
+        let parsed: Vec<Result<SigLine, String>> =
+            lines.iter().map(|l| parse_sig_line(l)).collect();
+        let items: Vec<SigItem<'_>> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .map(|s| SigItem {
+                pubkey: &s.pubkey,
+                message: &s.message,
+                signature: &s.signature,
+            })
+            .collect();
+        let mut verdicts = vec![false; items.len()];
+        verifier
+            .verify_routed(&items, &mut verdicts)
+            .context("signature verification failed")?;
+        totals.signatures += items.len() as u64;
+        let mut verdicts = verdicts.into_iter();
+        for p in &parsed {
+            line_no += 1;
+            totals.lines += 1;
+            let value = match p {
+                Ok(_) => {
+                    let valid = verdicts.next().unwrap_or(false);
+                    if valid {
+                        totals.valid += 1;
+                    } else {
+                        totals.invalid += 1;
+                    }
+                    json!({"line": line_no, "valid": valid})
+                }
+                Err(e) => {
+                    totals.errors += 1;
+                    json!({"line": line_no, "error": e})
+                }
+            };
+            write_json_line(&mut out, &value)?;
+        }
+    }
+    std::io::Write::flush(&mut out).context("error writing output")?;
+    summary("verify-sigs", &totals, &verifier, started);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `txpipe verify-txs`.
+pub fn verify_txs(args: VerifyTxsArgs) -> anyhow::Result<ExitCode> {
+    let verifier = open_backend(args.backend)?;
+    let mut input = open_input(args.file.as_deref())?;
+    let mut out = stdout();
+    let mut lines = Vec::new();
+    let mut totals = Totals::default();
+    let started = Instant::now();
+    let mut line_no = 0u64;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    while read_lines(&mut *input, &mut lines, args.batch_size as usize)? > 0 {
+        let first_line = line_no + 1;
+        line_no += lines.len() as u64;
+        let packets: Vec<Option<Result<Vec<u8>, base64::DecodeError>>> = lines
+            .iter()
+            .map(|l| {
+                let l = l.trim();
+                (!l.is_empty()).then(|| b64.decode(l))
+            })
+            .collect();
+        let views: Vec<Option<Result<TransactionView<'_>, serde_json::Value>>> = packets
+            .iter()
+            .map(|p| {
+                p.as_ref().map(|p| match p {
+                    Ok(bytes) => TransactionView::parse(bytes)
+                        .map_err(|e| json!({"error": e.kind(), "detail": e.to_string()})),
+                    Err(e) => Err(json!({"error": "invalid_base64", "detail": e.to_string()})),
+                })
+            })
+            .collect();
+        let items: Vec<SigItem<'_>> = views
+            .iter()
+            .flatten()
+            .filter_map(|v| v.as_ref().ok())
+            .flat_map(|v| v.sig_items())
+            .collect();
+        let mut verdicts = vec![false; items.len()];
+        verifier
+            .verify_routed(&items, &mut verdicts)
+            .context("signature verification failed")?;
+        totals.signatures += items.len() as u64;
+        let mut next = 0usize;
+        for (i, view) in views.iter().enumerate() {
+            let Some(view) = view else { continue };
+            totals.lines += 1;
+            let n = first_line + i as u64;
+            let value = match view {
+                Ok(v) => {
+                    let count = v.signatures().len();
+                    let valid = verdicts
+                        .get(next..next + count)
+                        .is_some_and(|s| s.iter().all(|&ok| ok));
+                    next += count;
+                    if valid {
+                        totals.valid += 1;
+                    } else {
+                        totals.invalid += 1;
+                    }
+                    json!({"line": n, "valid": valid, "version": v.version().as_str(), "signatures": count})
+                }
+                Err(err) => {
+                    totals.errors += 1;
+                    let mut obj = json!({"line": n});
+                    if let (Some(o), Some(e)) = (obj.as_object_mut(), err.as_object()) {
+                        o.extend(e.clone());
+                    }
+                    obj
+                }
+            };
+            write_json_line(&mut out, &value)?;
+        }
+    }
+    std::io::Write::flush(&mut out).context("error writing output")?;
+    summary("verify-txs", &totals, &verifier, started);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,79 @@
+//! Signature verification: the [`SigVerifier`] trait, the exact CPU backend and the
+//! backend choice (`auto`, `cpu`, `gpu`).
+//!
+//! The rule every backend implements is ed25519-dalek 2.2.0 `verify_strict`
+//! (see [`reference_verify`]); the CPU backend calls exactly that, the GPU backend
+//! re-implements it in WGSL and is tested against it.
+
+mod backend;
+mod cpu;
+
+pub use backend::{Backend, BackendChoice, BackendVerifier, FallbackStats};
+pub use cpu::CpuVerifier;
+
+/// One signature to check: the signer's public key, the signed message and the signature.
+#[derive(Clone, Copy, Debug)]
+pub struct SigItem<'a> {
+    /// Compressed Edwards point of the signer (32 bytes, as given on the wire).
+    pub pubkey: &'a [u8; 32],
+    /// The signed message bytes (any length, possibly empty).
+    pub message: &'a [u8],
+    /// The signature: `R` (32 bytes) followed by `s` (32 bytes).
+    pub signature: &'a [u8; 64],
+}
+
+/// Why a backend could not produce verdicts for a batch. The verdicts themselves are
+/// never an error: an invalid signature is `false`.
+#[derive(Debug, thiserror::Error)]
+pub enum SigVerifyError {
+    /// No GPU adapter was found (or the GPU backend is not compiled in).
+    #[error("no GPU adapter available: {0}")]
+    NoGpu(String),
+    /// The GPU reported an error while running a batch (device lost, validation error,
+    /// out of memory, timeout). The caller should verify the batch on the CPU.
+    #[error("GPU failure during a batch: {0}")]
+    GpuFailure(String),
+    /// The batch does not fit the backend's limits (e.g. a message longer than the
+    /// backend supports).
+    #[error("batch not supported by this backend: {0}")]
+    Unsupported(String),
+}
+
+/// A batch signature verifier: a batch of (pubkey, message, signature) in, one verdict per
+/// signature out, in the same order.
+///
+/// Every implementation must give exactly the verdicts of [`reference_verify`].
+pub trait SigVerifier: Send + Sync {
+    /// Short name of the backend (`"cpu"`, `"gpu"`), for logs and summaries.
+    fn name(&self) -> &'static str;
+
+    /// Verifies `items`, writing one verdict per item into `out` (same length, same order).
+    ///
+    /// # Errors
+    /// A backend failure (never an invalid signature): the contents of `out` are then
+    /// unspecified and the caller must not use them.
+    fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError>;
+
+    /// Verifies `items` and returns one verdict per item, in order.
+    ///
+    /// # Errors
+    /// As [`SigVerifier::verify_into`].
+    fn verify(&self, items: &[SigItem<'_>]) -> Result<Vec<bool>, SigVerifyError> {
+        let mut out = vec![false; items.len()];
+        self.verify_into(items, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// The reference rule, one signature at a time: ed25519-dalek 2.2.0
+/// `VerifyingKey::from_bytes(pubkey)` then `verify_strict(message, signature)`.
+///
+/// This is the definition of validity in txpipe; every fast path is tested against it.
+pub fn reference_verify(pubkey: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    match ed25519_dalek::VerifyingKey::from_bytes(pubkey) {
+        Ok(vk) => vk
+            .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+            .is_ok(),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,28 @@
+//! Solana wire-format transactions, legacy and v0: a zero-copy parser with every sanity
+//! rule as its own error ([`parse`]), a builder that encodes and signs ([`build`]), and
+//! access sets (which keys are signers, writable, read-only).
+//!
+//! The wire format is described in `shared/notes/solana-wire-format.md`; in short:
+//! `compact-u16 n, [u8; 64] x n signatures, message`, where every signature signs the whole
+//! message bytes exactly as they appear on the wire.
+
+pub mod build;
+mod error;
+mod parse;
+mod shortvec;
+
+pub use error::{ParseError, ResolveError};
+pub use parse::{
+    AccountKeys, AddressResolver, AddressTableLookup, CompiledInstruction, MessageHeader,
+    TransactionView, Version,
+};
+pub use shortvec::{decode_compact_u16, encode_compact_u16, CompactU16Error};
+
+/// Largest packet accepted, in bytes (IPv6 minimum MTU minus headers, as in Solana).
+pub const PACKET_DATA_SIZE: usize = 1232;
+
+/// Largest number of account keys a transaction may load (static plus table lookups).
+pub const MAX_ACCOUNT_KEYS: usize = 256;
+
+/// Fee charged per signature, in lamports.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5000;
