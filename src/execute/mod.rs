@@ -1,0 +1,48 @@
+//! Execution: programs, fees, and the sequential and parallel block executors.
+//!
+//! - [`ExecTx`]: a transaction ready to execute (resolved keys, access flags, compiled
+//!   instructions); built from a parsed [`crate::tx::TransactionView`]. Signatures are not
+//!   looked at: verification is the previous stage.
+//! - [`Program`]: the trait a program implements; it sees the instruction data and an
+//!   [`InstructionContext`] over the instruction's accounts, may change only accounts
+//!   declared writable, and is held to the runtime rules listed on [`InstructionContext`].
+//!   A [`ProgramRegistry`] maps program ids to programs; [`SystemProgram`] is built in.
+//! - [`Executor`]: fees, then instructions, for each transaction of a block; either
+//!   sequentially ([`Executor::execute_sequential`], the reference) or batch by batch from
+//!   a [`crate::schedule::Schedule`] on rayon workers ([`Executor::execute_parallel`]).
+//!   Both give the same per-transaction results and the same state.
+//! - [`workload`]: generated blocks (the p2p transfer workload) for benchmarks.
+//!
+//! # Fees and failures
+//! - The fee is `lamports_per_signature` (default 5000) per required signature, taken from
+//!   the fee payer (key 0) before any instruction runs. The payer must be a System-owned
+//!   account without data ([`TxError::InvalidAccountForFee`]) holding at least the fee
+//!   ([`TxError::InsufficientFundsForFee`]); otherwise the transaction is dropped with no
+//!   state change and no fee.
+//! - If an instruction fails, every change of the transaction is rolled back; the fee stays
+//!   paid ([`TxError::Instruction`] names the instruction).
+//! - Fees are **burnt** by default; with [`ExecConfig::fee_collector`] set, the block's
+//!   fees are credited to that account once, after the last transaction (so the collector
+//!   is no hot account during the block). Conservation: lamports before the block =
+//!   lamports after + [`BlockOutcome::fees_burnt`].
+//! - Rent is not modelled: any balance, including 0, is allowed; a zero-lamport account
+//!   stays in the table.
+//!
+//! # What a block modifies
+//! The fee payer of every transaction that paid its fee, and for a successful transaction
+//! every account an instruction borrowed mutably ([`InstructionContext::account_mut`]),
+//! plus the fee collector when it was credited. [`BlockOutcome::state_hash`] hashes these
+//! accounts ([`crate::state::state_hash`]).
+
+mod error;
+mod executor;
+mod program;
+mod system;
+mod transaction;
+pub mod workload;
+
+pub use error::{BlockError, InstructionError, TxError, TxResult};
+pub use executor::{BlockOutcome, ExecConfig, Executor, DEFAULT_MIN_PARALLEL_BATCH};
+pub use program::{InstructionContext, Program, ProgramRegistry};
+pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};
+pub use transaction::ExecTx;

@@ -1,0 +1,296 @@
+//! The lock-striped account table.
+//!
+//! Keys are spread over `2^k` stripes, each a `RwLock` around a hash map; a key's stripe
+//! comes from a seeded hash of the key (so that chosen keys cannot pile into one stripe
+//! without knowing the seed). Each operation locks exactly one stripe for the duration of
+//! one map operation, so readers and writers of different stripes never wait on each
+//! other, and no lock is ever held while another is taken (no deadlock).
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use rayon::prelude::*;
+
+use super::{Account, StateError};
+use crate::Pubkey;
+
+/// Stripe count of [`AccountsTable::default`].
+pub const DEFAULT_STRIPES: usize = 256;
+/// Largest accepted stripe count.
+pub const MAX_STRIPES: usize = 1 << 16;
+
+/// Bulk loads of at least this many accounts are spread over rayon.
+const PAR_LOAD_MIN: usize = 16 * 1024;
+
+type Stripe = HashMap<Pubkey, Account, foldhash::fast::RandomState>;
+
+/// A concurrent map from pubkey to [`Account`], striped over `RwLock`s.
+///
+/// Every method takes `&self`: the table is shared between worker threads by reference
+/// (it is `Send + Sync`). A key that was never inserted reads as absent (`None`); the
+/// execution stage treats an absent account as [`Account::default`].
+#[derive(Debug)]
+pub struct AccountsTable {
+    stripes: Box<[RwLock<Stripe>]>,
+    mask: usize,
+    router: foldhash::quality::RandomState,
+}
+
+impl Default for AccountsTable {
+    fn default() -> Self {
+        Self::with_stripes(DEFAULT_STRIPES)
+    }
+}
+
+impl AccountsTable {
+    /// An empty table with `stripes` stripes.
+    ///
+    /// # Errors
+    /// [`StateError::InvalidStripeCount`] unless `stripes` is a power of two in
+    /// `1..=MAX_STRIPES`.
+    pub fn new(stripes: usize) -> Result<Self, StateError> {
+        if !stripes.is_power_of_two() || stripes > MAX_STRIPES {
+            return Err(StateError::InvalidStripeCount(stripes));
+        }
+        Ok(Self::with_stripes(stripes))
+    }
+
+    /// Precondition: `stripes` is a power of two (checked by [`AccountsTable::new`]).
+    fn with_stripes(stripes: usize) -> Self {
+        let stripes: Box<[RwLock<Stripe>]> = (0..stripes)
+            .map(|_| RwLock::new(Stripe::default()))
+            .collect();
+        let mask = stripes.len() - 1;
+        Self {
+            stripes,
+            mask,
+            router: foldhash::quality::RandomState::default(),
+        }
+    }
+
+    /// Number of stripes.
+    pub fn stripe_count(&self) -> usize {
+        self.stripes.len()
+    }
+
+    /// The stripe that holds `key` (in `0..stripe_count()`).
+    pub fn stripe_of(&self, key: &Pubkey) -> usize {
+        // The high half of the hash: the stripe maps use their own seed, so the two
+        // hashes are independent.
+        ((self.router.hash_one(key) >> 32) as usize) & self.mask
+    }
+
+    fn read(&self, key: &Pubkey) -> RwLockReadGuard<'_, Stripe> {
+        self.read_stripe(self.stripe_of(key))
+    }
+
+    fn write(&self, key: &Pubkey) -> RwLockWriteGuard<'_, Stripe> {
+        self.write_stripe(self.stripe_of(key))
+    }
+
+    // A stripe is a plain map and every critical section is one map operation, so a
+    // panic elsewhere cannot leave it half-updated: poisoning is ignored.
+    fn read_stripe(&self, i: usize) -> RwLockReadGuard<'_, Stripe> {
+        self.stripes[i & self.mask]
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_stripe(&self, i: usize) -> RwLockWriteGuard<'_, Stripe> {
+        self.stripes[i & self.mask]
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the account at `key`, if present.
+    pub fn get(&self, key: &Pubkey) -> Option<Account> {
+        self.read(key).get(key).cloned()
+    }
+
+    /// Runs `f` on the account at `key` (or `None`) under the stripe's read lock, without
+    /// copying it. `f` must not call back into the table (it would wait on itself if it
+    /// wrote to the same stripe).
+    pub fn with_account<R>(&self, key: &Pubkey, f: impl FnOnce(Option<&Account>) -> R) -> R {
+        f(self.read(key).get(key))
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &Pubkey) -> bool {
+        self.read(key).contains_key(key)
+    }
+
+    /// The balance at `key` (0 when absent).
+    pub fn lamports(&self, key: &Pubkey) -> u64 {
+        self.read(key).get(key).map_or(0, |a| a.lamports)
+    }
+
+    /// Stores `account` at `key`, returning the previous account.
+    pub fn insert(&self, key: Pubkey, account: Account) -> Option<Account> {
+        self.write(&key).insert(key, account)
+    }
+
+    /// Runs `f` on the account at `key` under the stripe's write lock, inserting the
+    /// default account first when absent. `f` must not call back into the table.
+    pub fn update<R>(&self, key: &Pubkey, f: impl FnOnce(&mut Account) -> R) -> R {
+        let mut stripe = self.write(key);
+        match stripe.get_mut(key) {
+            Some(account) => f(account),
+            None => f(stripe.entry(*key).or_default()),
+        }
+    }
+
+    /// Removes and returns the account at `key`.
+    pub fn remove(&self, key: &Pubkey) -> Option<Account> {
+        self.write(key).remove(key)
+    }
+
+    /// Bulk load: inserts every `(key, account)`, replacing existing accounts (a key given
+    /// twice keeps the later account). Each stripe is locked once; large loads run on
+    /// rayon, one task per stripe.
+    pub fn load(&self, accounts: impl IntoIterator<Item = (Pubkey, Account)>) {
+        let mut buckets: Vec<Vec<(Pubkey, Account)>> = vec![Vec::new(); self.stripes.len()];
+        let mut total = 0usize;
+        for (key, account) in accounts {
+            buckets[self.stripe_of(&key)].push((key, account));
+            total += 1;
+        }
+        let fill = |(i, bucket): (usize, Vec<(Pubkey, Account)>)| {
+            if !bucket.is_empty() {
+                let mut stripe = self.write_stripe(i);
+                stripe.reserve(bucket.len());
+                stripe.extend(bucket);
+            }
+        };
+        if total >= PAR_LOAD_MIN {
+            buckets.into_par_iter().enumerate().for_each(fill);
+        } else {
+            buckets.into_iter().enumerate().for_each(fill);
+        }
+    }
+
+    /// Number of accounts (a sum over stripes, each read at a slightly different moment
+    /// when writers are active).
+    pub fn len(&self) -> usize {
+        (0..self.stripes.len())
+            .map(|i| self.read_stripe(i).len())
+            .sum()
+    }
+
+    /// Whether the table holds no account.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every key, ascending.
+    pub fn sorted_keys(&self) -> Vec<Pubkey> {
+        let mut keys = Vec::with_capacity(self.len());
+        for i in 0..self.stripes.len() {
+            keys.extend(self.read_stripe(i).keys().copied());
+        }
+        keys.par_sort_unstable();
+        keys
+    }
+
+    /// A copy of every account, in ascending key order.
+    pub fn snapshot(&self) -> Vec<(Pubkey, Account)> {
+        let mut all = Vec::with_capacity(self.len());
+        for i in 0..self.stripes.len() {
+            all.extend(self.read_stripe(i).iter().map(|(k, a)| (*k, a.clone())));
+        }
+        all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Sum of all balances (as `u128`, so that it cannot overflow).
+    pub fn total_lamports(&self) -> u128 {
+        (0..self.stripes.len())
+            .map(|i| {
+                self.read_stripe(i)
+                    .values()
+                    .map(|a| u128::from(a.lamports))
+                    .sum::<u128>()
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: u32) -> Pubkey {
+        let mut k = [0u8; 32];
+        k[..4].copy_from_slice(&i.to_le_bytes());
+        k[31] = 0xAA;
+        k
+    }
+
+    #[test]
+    fn stripe_counts() {
+        assert!(AccountsTable::new(0).is_err());
+        assert!(AccountsTable::new(3).is_err());
+        assert!(AccountsTable::new(MAX_STRIPES * 2).is_err());
+        for s in [1, 2, 64, 1024] {
+            let t = AccountsTable::new(s).expect("power of two");
+            assert_eq!(t.stripe_count(), s);
+            assert!((0..1000).all(|i| t.stripe_of(&key(i)) < s));
+        }
+    }
+
+    #[test]
+    fn keys_spread_over_stripes() {
+        let t = AccountsTable::new(64).expect("power of two");
+        let mut used = [false; 64];
+        for i in 0..4096 {
+            used[t.stripe_of(&key(i))] = true;
+        }
+        assert!(used.iter().all(|&u| u));
+    }
+
+    #[test]
+    fn insert_get_update_load_sorted() {
+        let t = AccountsTable::new(4).expect("power of two");
+        assert!(t.is_empty());
+        t.load(
+            (0..100)
+                .rev()
+                .map(|i| (key(i), Account::new(u64::from(i), [1; 32]))),
+        );
+        assert_eq!(t.len(), 100);
+        assert_eq!(t.lamports(&key(7)), 7);
+        assert_eq!(t.lamports(&key(1000)), 0);
+        t.update(&key(7), |a| a.lamports += 1);
+        t.update(&key(1000), |a| a.lamports = 5);
+        assert_eq!(t.get(&key(7)).map(|a| a.lamports), Some(8));
+        assert_eq!(t.get(&key(1000)), Some(Account::new(5, [0; 32])));
+        assert_eq!(t.total_lamports(), (0..100u128).sum::<u128>() + 1 + 5);
+        let keys = t.sorted_keys();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let snap = t.snapshot();
+        assert_eq!(snap.len(), 101);
+        assert!(snap.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(t.remove(&key(1000)).map(|a| a.lamports), Some(5));
+        assert!(!t.contains(&key(1000)));
+    }
+
+    #[test]
+    fn concurrent_updates_from_threads() {
+        let t = AccountsTable::new(8).expect("power of two");
+        std::thread::scope(|s| {
+            for w in 0..4u32 {
+                let t = &t;
+                s.spawn(move || {
+                    for i in 0..2000u32 {
+                        // Shared keys (contended) and private keys (inserted concurrently).
+                        t.update(&key(i % 16), |a| a.lamports += 1);
+                        t.insert(key(100_000 + w * 10_000 + i), Account::new(1, [0; 32]));
+                    }
+                });
+            }
+        });
+        assert_eq!(t.len(), 16 + 4 * 2000);
+        assert_eq!(t.total_lamports(), 4 * 2000 + 4 * 2000);
+        assert_eq!(t.lamports(&key(3)), 4 * 2000 / 16);
+    }
+}
