@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_exec;
 mod io;
 mod verify;
 
@@ -21,6 +22,8 @@ enum Command {
     VerifySigs(verify::VerifySigsArgs),
     /// Parse and verify wire transactions, one base64 packet per line.
     VerifyTxs(verify::VerifyTxsArgs),
+    /// Execute a block of p2p transfers sequentially and in parallel; compare speed and state.
+    BenchExec(bench_exec::BenchExecArgs),
 }
 
 /// Runs the command line; errors are printed to stderr with a non-zero exit status.
@@ -29,6 +32,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::VerifySigs(args) => verify::verify_sigs(args),
         Command::VerifyTxs(args) => verify::verify_txs(args),
+        Command::BenchExec(args) => bench_exec::bench_exec(args),
     };
     match result {
         Ok(code) => code,

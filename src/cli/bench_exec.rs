@@ -1,0 +1,155 @@
+//! `txpipe bench-exec`: sequential versus scheduled parallel execution of a p2p block.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use txpipe::execute::workload::P2pBlock;
+use txpipe::execute::{BlockOutcome, ExecTx, Executor};
+use txpipe::schedule::{schedule, ScheduleStats};
+use txpipe::state::AccountsTable;
+use txpipe::tx::TransactionView;
+
+/// Arguments of `bench-exec`.
+#[derive(Args, Debug)]
+pub struct BenchExecArgs {
+    /// Number of funded accounts the transfers move between (2 = full contention).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..))]
+    accounts: u64,
+    /// Number of transfers in the block.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    txs: u64,
+    /// Worker threads of the parallel run (default: available cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// Timed runs of each path (each on a fresh copy of the state); the median is reported.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Seed of the generated block.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Run {
+    outcome: BlockOutcome,
+    hash: txpipe::Hash,
+    median: Duration,
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+/// Runs `run` `repeat` times, each on a fresh table; keeps the last outcome.
+fn timed(
+    block: &P2pBlock,
+    repeat: u32,
+    mut run: impl FnMut(&AccountsTable) -> anyhow::Result<BlockOutcome>,
+) -> anyhow::Result<Run> {
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..repeat {
+        let table = AccountsTable::default();
+        table.load(block.genesis());
+        let start = Instant::now();
+        let outcome = run(&table)?;
+        times.push(start.elapsed());
+        let hash = outcome.state_hash(&table);
+        last = Some((outcome, hash));
+    }
+    let (outcome, hash) = last.context("no run")?;
+    Ok(Run {
+        outcome,
+        hash,
+        median: median(times),
+    })
+}
+
+fn tps(txs: usize, d: Duration) -> f64 {
+    txs as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// `txpipe bench-exec`.
+pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
+    let accounts = usize::try_from(args.accounts).context("--accounts too large")?;
+    let txs = usize::try_from(args.txs).context("--txs too large")?;
+    let threads = match args.threads {
+        Some(t) => t as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let block = P2pBlock::generate(accounts, txs, args.seed)?;
+    let views = block
+        .packets
+        .iter()
+        .map(|p| TransactionView::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .context("generated packet does not parse")?;
+    let exec_block: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
+    let executor = Executor::default();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("building the thread pool")?;
+
+    let seq = timed(&block, args.repeat, |table| {
+        Ok(executor.execute_sequential(table, &exec_block))
+    })?;
+    let mut stats = ScheduleStats::default();
+    let par = timed(&block, args.repeat, |table| {
+        pool.install(|| {
+            let s = schedule(&exec_block);
+            stats = s.stats();
+            executor
+                .execute_parallel(table, &exec_block, &s)
+                .map_err(anyhow::Error::from)
+        })
+    })?;
+
+    let results_equal = seq.outcome == par.outcome;
+    let hashes_equal = seq.hash == par.hash;
+    let ok = seq.outcome.num_ok();
+    let seq_tps = tps(txs, seq.median);
+    let par_tps = tps(txs, par.median);
+    if args.json {
+        let out = json!({
+            "accounts": accounts,
+            "txs": txs,
+            "threads": threads,
+            "sequential_tps": seq_tps.round(),
+            "parallel_tps": par_tps.round(),
+            "speedup": (par_tps / seq_tps * 1000.0).round() / 1000.0,
+            "batches": stats.batches,
+            "largest_batch": stats.largest_batch,
+            "critical_path": stats.critical_path,
+            "ok_txs": ok,
+            "state_hash_sequential": hex::encode(seq.hash),
+            "state_hash_parallel": hex::encode(par.hash),
+            "results_equal": results_equal,
+        });
+        println!("{out}");
+    } else {
+        println!("accounts:              {accounts}");
+        println!("txs:                   {txs} ({ok} ok)");
+        println!("threads:               {threads}");
+        println!("sequential_tps:        {seq_tps:.0}");
+        println!("parallel_tps:          {par_tps:.0} ({:.2}x)", par_tps / seq_tps);
+        println!(
+            "batches:               {} (largest {}, critical path {})",
+            stats.batches, stats.largest_batch, stats.critical_path
+        );
+        println!("state_hash_sequential: {}", hex::encode(seq.hash));
+        println!("state_hash_parallel:   {}", hex::encode(par.hash));
+        println!("results_equal:         {results_equal}");
+    }
+    Ok(if results_equal && hashes_equal {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
