@@ -1,0 +1,393 @@
+//! SHA-256 on the GPU (`shaders/sha256.wgsl`): batches of variable-length messages (one
+//! invocation per message) and hash chains for proof of history (one invocation per chain
+//! segment).
+//!
+//! Buffers live as long as the hasher and only grow; a batch larger than the per-dispatch
+//! limits (bytes per storage binding, workgroups per dimension) is split into chunks.
+
+use std::sync::{Arc, Mutex};
+
+use super::context::{GpuContext, GrowableBuffer};
+use crate::hash::{BatchHasher, HashError};
+use crate::Hash;
+
+const WGSL: &str = include_str!("../../shaders/sha256.wgsl");
+const WORKGROUP: u32 = 64;
+/// Largest packed message data per dispatch (also bounds every buffer's capacity to twice
+/// this, well under the 128 MiB storage binding size WebGPU guarantees).
+const MAX_CHUNK_BYTES: u64 = 32 << 20;
+/// Hashes per chain and per dispatch: a long chain is split over several dispatches so no
+/// single dispatch runs long enough to trip a driver watchdog, and so the chain loop stays
+/// under lavapipe's bound of 65,535 loop iterations per invocation (see the shader).
+const CHAIN_ITERS_PER_DISPATCH: u32 = 8192;
+/// Largest message the GPU path takes: one loop iteration per 64-byte block must stay under
+/// lavapipe's loop bound (65,535 iterations, 4 MiB); larger messages are
+/// [`HashError::Unsupported`] and a [`crate::hash::BackendHasher`] hashes them on the CPU.
+pub const MAX_GPU_MESSAGE_BYTES: usize = 2 << 20;
+
+struct State {
+    params: wgpu::Buffer,
+    data: GrowableBuffer,
+    index: GrowableBuffer,
+    out: GrowableBuffer,
+    remaining: GrowableBuffer,
+    readback: GrowableBuffer,
+    // Host-side staging, reused across batches.
+    words: Vec<u32>,
+    entries: Vec<[u32; 2]>,
+}
+
+/// The GPU SHA-256 backend on the process-wide [`GpuContext`].
+pub struct GpuHasher {
+    ctx: Arc<GpuContext>,
+    batch_pipeline: wgpu::ComputePipeline,
+    chain_pipeline: wgpu::ComputePipeline,
+    state: Mutex<State>,
+    max_invocations: u64,
+}
+
+impl std::fmt::Debug for GpuHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuHasher")
+            .field("adapter", &self.adapter_label())
+            .finish()
+    }
+}
+
+fn gpu_failure(e: super::GpuError) -> HashError {
+    HashError::GpuFailure(e.to_string())
+}
+
+impl GpuHasher {
+    /// Opens the shared GPU context and compiles the two SHA-256 pipelines.
+    ///
+    /// # Errors
+    /// [`HashError::NoGpu`] when there is no adapter or the shader cannot be compiled.
+    pub fn open() -> Result<Self, HashError> {
+        let ctx = GpuContext::shared().map_err(|e| HashError::NoGpu(e.to_string()))?;
+        let batch_pipeline = ctx
+            .compute_pipeline("sha256_batch", WGSL, "sha256_batch", None)
+            .map_err(|e| HashError::NoGpu(e.to_string()))?;
+        let chain_pipeline = ctx
+            .compute_pipeline("sha256_chain", WGSL, "sha256_chain", None)
+            .map_err(|e| HashError::NoGpu(e.to_string()))?;
+        ctx.save_pipeline_cache();
+        let params = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sha256 params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let max_invocations = u64::from(ctx.limits().max_compute_workgroups_per_dimension)
+            .saturating_mul(u64::from(WORKGROUP))
+            .max(u64::from(WORKGROUP));
+        Ok(Self {
+            ctx,
+            batch_pipeline,
+            chain_pipeline,
+            state: Mutex::new(State {
+                params,
+                data: GrowableBuffer::storage("sha256 data"),
+                index: GrowableBuffer::storage("sha256 index"),
+                out: GrowableBuffer::storage("sha256 out"),
+                remaining: GrowableBuffer::storage("sha256 remaining"),
+                readback: GrowableBuffer::readback("sha256 readback"),
+                words: Vec::new(),
+                entries: Vec::new(),
+            }),
+            max_invocations,
+        })
+    }
+
+    /// The adapter: name, device type and API (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)
+    /// [Cpu, Vulkan]`).
+    pub fn adapter_label(&self) -> String {
+        let info = self.ctx.adapter_info();
+        format!("{} [{:?}, {:?}]", info.name, info.device_type, info.backend)
+    }
+
+    /// Whether the adapter is a software renderer running on the CPU (lavapipe/llvmpipe):
+    /// correct, but no faster than the CPU backend.
+    pub fn is_software(&self) -> bool {
+        self.ctx.adapter_info().device_type == wgpu::DeviceType::Cpu
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, HashError> {
+        self.state
+            .lock()
+            .map_err(|_| HashError::GpuFailure("GPU hasher state poisoned".into()))
+    }
+
+    /// Hashes `messages` (already checked to fit one chunk) into `out`.
+    fn run_batch_chunk(
+        &self,
+        st: &mut State,
+        messages: &[&[u8]],
+        out: &mut [Hash],
+    ) -> Result<(), HashError> {
+        let device = self.ctx.device();
+        let queue = self.ctx.queue();
+        let n = messages.len();
+        if n == 0 {
+            return Ok(());
+        }
+        st.words.clear();
+        st.entries.clear();
+        for m in messages {
+            let first = u32::try_from(st.words.len())
+                .map_err(|_| HashError::Unsupported("packed batch too large".into()))?;
+            let len = u32::try_from(m.len())
+                .map_err(|_| HashError::Unsupported("message too large".into()))?;
+            st.entries.push([first, len]);
+            for c in m.chunks(4) {
+                let mut b = [0u8; 4];
+                b[..c.len()].copy_from_slice(c);
+                st.words.push(u32::from_le_bytes(b));
+            }
+        }
+        if st.words.is_empty() {
+            st.words.push(0); // bindings may not be empty
+        }
+        let data_bytes = (st.words.len() * 4) as u64;
+        let index_bytes = (n * 8) as u64;
+        let out_bytes = (n * 32) as u64;
+        st.data.ensure(device, data_bytes);
+        st.index.ensure(device, index_bytes);
+        st.out.ensure(device, out_bytes);
+        st.readback.ensure(device, out_bytes);
+        let (Some(data), Some(index), Some(outb), Some(readback)) = (
+            st.data.buffer(),
+            st.index.buffer(),
+            st.out.buffer(),
+            st.readback.buffer(),
+        ) else {
+            return Err(HashError::GpuFailure("buffer allocation failed".into()));
+        };
+        let count = n as u32; // n <= max_invocations <= u32::MAX
+        queue.write_buffer(&st.params, 0, bytemuck::cast_slice(&[count, 0u32, 0, 0]));
+        queue.write_buffer(data, 0, bytemuck::cast_slice(&st.words));
+        queue.write_buffer(index, 0, bytemuck::cast_slice(&st.entries));
+        let layout = self.batch_pipeline.get_bind_group_layout(0);
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("sha256_batch"),
+            layout: &layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: st.params.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: data.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: index.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: outb.as_entire_binding(),
+                },
+            ],
+        });
+        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("sha256_batch"),
+        });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("sha256_batch"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.batch_pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(count.div_ceil(WORKGROUP), 1, 1);
+        }
+        enc.copy_buffer_to_buffer(outb, 0, readback, 0, out_bytes);
+        self.ctx
+            .submit_and_wait([enc.finish()])
+            .map_err(gpu_failure)?;
+        let bytes = self
+            .ctx
+            .read_mapped(readback, out_bytes)
+            .map_err(gpu_failure)?;
+        words_to_hashes(&bytes, out)
+    }
+
+    /// Runs chains (already checked to fit one chunk).
+    fn run_chain_chunk(
+        &self,
+        st: &mut State,
+        starts: &[Hash],
+        counts: &[u32],
+        out: &mut [Hash],
+    ) -> Result<(), HashError> {
+        let device = self.ctx.device();
+        let queue = self.ctx.queue();
+        let n = starts.len();
+        if n == 0 {
+            return Ok(());
+        }
+        st.words.clear();
+        for s in starts {
+            for c in s.chunks_exact(4) {
+                st.words.push(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+            }
+        }
+        let state_bytes = (n * 32) as u64;
+        let rem_bytes = (n * 4) as u64;
+        st.out.ensure(device, state_bytes);
+        st.remaining.ensure(device, rem_bytes);
+        st.readback.ensure(device, state_bytes);
+        let (Some(outb), Some(rem), Some(readback)) =
+            (st.out.buffer(), st.remaining.buffer(), st.readback.buffer())
+        else {
+            return Err(HashError::GpuFailure("buffer allocation failed".into()));
+        };
+        let count = n as u32; // n <= max_invocations <= u32::MAX
+        let max = counts.iter().copied().max().unwrap_or(0);
+        let dispatches = max.div_ceil(CHAIN_ITERS_PER_DISPATCH);
+        queue.write_buffer(
+            &st.params,
+            0,
+            bytemuck::cast_slice(&[count, CHAIN_ITERS_PER_DISPATCH, 0, 0]),
+        );
+        queue.write_buffer(outb, 0, bytemuck::cast_slice(&st.words));
+        queue.write_buffer(rem, 0, bytemuck::cast_slice(counts));
+        let layout = self.chain_pipeline.get_bind_group_layout(0);
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("sha256_chain"),
+            layout: &layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: st.params.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: outb.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: rem.as_entire_binding(),
+                },
+            ],
+        });
+        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("sha256_chain"),
+        });
+        // One pass per dispatch: a pass boundary orders the read-modify-write of the
+        // states between dispatches on every backend.
+        for _ in 0..dispatches {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("sha256_chain"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.chain_pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(count.div_ceil(WORKGROUP), 1, 1);
+        }
+        enc.copy_buffer_to_buffer(outb, 0, readback, 0, state_bytes);
+        self.ctx
+            .submit_and_wait([enc.finish()])
+            .map_err(gpu_failure)?;
+        let bytes = self
+            .ctx
+            .read_mapped(readback, state_bytes)
+            .map_err(gpu_failure)?;
+        words_to_hashes(&bytes, out)
+    }
+}
+
+/// Converts read-back bytes (8 native-endian u32 word values per hash, each the big-endian
+/// value of 4 digest bytes) into digests.
+fn words_to_hashes(bytes: &[u8], out: &mut [Hash]) -> Result<(), HashError> {
+    if bytes.len() < out.len() * 32 {
+        return Err(HashError::GpuFailure("short read-back".into()));
+    }
+    for (h, chunk) in out.iter_mut().zip(bytes.chunks_exact(32)) {
+        for (dst, w) in h.chunks_exact_mut(4).zip(chunk.chunks_exact(4)) {
+            let v = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+            dst.copy_from_slice(&v.to_be_bytes());
+        }
+    }
+    Ok(())
+}
+
+impl BatchHasher for GpuHasher {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
+        if messages.len() != out.len() {
+            return Err(HashError::LengthMismatch {
+                inputs: messages.len(),
+                outputs: out.len(),
+            });
+        }
+        if let Some(m) = messages.iter().find(|m| m.len() > MAX_GPU_MESSAGE_BYTES) {
+            return Err(HashError::Unsupported(format!(
+                "message of {} bytes exceeds the GPU limit of {MAX_GPU_MESSAGE_BYTES} bytes",
+                m.len()
+            )));
+        }
+        let mut st = self.lock()?;
+        let mut start = 0;
+        while start < messages.len() {
+            // Grow the chunk while it fits the per-dispatch limits.
+            let mut end = start;
+            let mut bytes = 0u64;
+            while end < messages.len() && ((end - start) as u64) < self.max_invocations {
+                let b = (messages[end].len() as u64).div_ceil(4) * 4;
+                if bytes + b > MAX_CHUNK_BYTES {
+                    break;
+                }
+                bytes += b;
+                end += 1;
+            }
+            if end == start {
+                return Err(HashError::Unsupported(format!(
+                    "message of {} bytes exceeds the GPU chunk size ({MAX_CHUNK_BYTES} bytes)",
+                    messages[start].len()
+                )));
+            }
+            self.run_batch_chunk(&mut st, &messages[start..end], &mut out[start..end])?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn hash_chains(
+        &self,
+        starts: &[Hash],
+        counts: &[u64],
+        out: &mut [Hash],
+    ) -> Result<(), HashError> {
+        if starts.len() != out.len() || counts.len() != out.len() {
+            return Err(HashError::LengthMismatch {
+                inputs: starts.len().min(counts.len()),
+                outputs: out.len(),
+            });
+        }
+        let counts32 = counts
+            .iter()
+            .map(|&c| u32::try_from(c))
+            .collect::<Result<Vec<u32>, _>>()
+            .map_err(|_| HashError::Unsupported("a chain longer than u32::MAX hashes".into()))?;
+        let mut st = self.lock()?;
+        // States are 32 bytes each; keep a chunk's buffers under the chunk byte limit too.
+        let per_chunk = (self.max_invocations).min(MAX_CHUNK_BYTES / 32) as usize;
+        let mut start = 0;
+        while start < starts.len() {
+            let end = (start + per_chunk).min(starts.len());
+            self.run_chain_chunk(
+                &mut st,
+                &starts[start..end],
+                &counts32[start..end],
+                &mut out[start..end],
+            )?;
+            start = end;
+        }
+        Ok(())
+    }
+}
