@@ -40,7 +40,7 @@ impl Default for ExecConfig {
 }
 
 /// What executing a block did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct BlockOutcome {
     /// One result per transaction, in block order.
     pub results: Vec<TxResult>,
@@ -51,20 +51,43 @@ pub struct BlockOutcome {
     /// Fees destroyed (`fees_charged - fees_collected`): all of them without a collector,
     /// or any amount that would overflow the collector's balance.
     pub fees_burnt: u64,
-    /// The accounts the block modified, ascending, each once.
-    pub modified: Vec<Pubkey>,
+    /// Keys written to the table, in no particular order, possibly repeated (sorting them
+    /// is left to the commitment step, [`BlockOutcome::state_hash`]).
+    written: Vec<Pubkey>,
 }
 
 impl BlockOutcome {
+    /// The keys written to the table, in no particular order, possibly repeated.
+    pub fn written_keys(&self) -> &[Pubkey] {
+        &self.written
+    }
+
+    /// The accounts the block modified, ascending, each once.
+    pub fn modified_accounts(&self) -> Vec<Pubkey> {
+        let mut keys = self.written.clone();
+        state::sort_dedup_keys(&mut keys);
+        keys
+    }
+
     /// The state hash of the block: the Merkle root over the digests of the modified
     /// accounts, in key order, as they are now in `table` (call it right after the block).
     pub fn state_hash(&self, table: &AccountsTable) -> Hash {
-        state::state_hash_sorted(table, &self.modified)
+        state::state_hash(table, &self.written)
     }
 
     /// Number of successful transactions.
     pub fn num_ok(&self) -> usize {
         self.results.iter().filter(|r| r.is_ok()).count()
+    }
+
+    /// Whether two outcomes have the same per-transaction results, the same fees and the
+    /// same set of modified accounts (the order of [`BlockOutcome::written_keys`] aside).
+    pub fn same_effects(&self, other: &BlockOutcome) -> bool {
+        self.results == other.results
+            && self.fees_charged == other.fees_charged
+            && self.fees_collected == other.fees_collected
+            && self.fees_burnt == other.fees_burnt
+            && self.modified_accounts() == other.modified_accounts()
     }
 }
 
@@ -240,14 +263,12 @@ impl Executor {
                 modified.push(collector);
             }
         }
-        modified.par_sort_unstable();
-        modified.dedup();
         BlockOutcome {
             results,
             fees_charged,
             fees_collected,
             fees_burnt: fees_charged - fees_collected,
-            modified,
+            written: modified,
         }
     }
 
@@ -273,7 +294,9 @@ impl Executor {
         let Some(payer_account) = scratch.slots.first_mut() else {
             return Err(TxError::Malformed("no fee payer"));
         };
-        if payer_account.owner != SystemProgram::ID || !payer_account.data.is_empty() {
+        if !state::key_eq(&payer_account.owner, &SystemProgram::ID)
+            || !payer_account.data.is_empty()
+        {
             return Err(if payer_account.lamports < fee {
                 TxError::InsufficientFundsForFee
             } else {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::state::Account;
+use crate::state::{key_eq, Account};
 use crate::Pubkey;
 
 use super::{InstructionError, SystemProgram};
@@ -156,17 +156,19 @@ impl InstructionContext<'_> {
                 .slots
                 .get(*s)
                 .ok_or(InstructionError::NotEnoughAccountKeys)?;
-            let owned = pre.owner == *self.program_id;
+            let owned = key_eq(&pre.owner, self.program_id);
             if post.executable != pre.executable {
                 return Err(InstructionError::ExecutableModified);
             }
-            if post.owner != pre.owner && !owned {
+            if !owned && !key_eq(&post.owner, &pre.owner) {
                 return Err(InstructionError::ModifiedProgramId);
             }
             if post.lamports < pre.lamports && !owned {
                 return Err(InstructionError::ExternalAccountLamportSpend);
             }
-            if post.data != pre.data && !owned {
+            let data_changed = post.data.len() != pre.data.len()
+                || (!post.data.is_empty() && post.data != pre.data);
+            if data_changed && !owned {
                 return Err(InstructionError::ExternalAccountDataModified);
             }
             before += u128::from(pre.lamports);

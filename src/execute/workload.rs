@@ -63,8 +63,11 @@ impl P2pBlock {
 
     /// The starting state: every account System-owned with [`P2P_FUNDING`] lamports.
     pub fn genesis(&self) -> impl Iterator<Item = (Pubkey, Account)> + '_ {
-        self.pubkeys
-            .iter()
-            .map(|k| (*k, Account::new(P2P_FUNDING, crate::tx::build::SYSTEM_PROGRAM_ID)))
+        self.pubkeys.iter().map(|k| {
+            (
+                *k,
+                Account::new(P2P_FUNDING, crate::tx::build::SYSTEM_PROGRAM_ID),
+            )
+        })
     }
 }

@@ -28,14 +28,50 @@ pub enum StateError {
     InvalidStripeCount(usize),
 }
 
+/// Key equality without a `memcmp` call (inlined, branch-free: keys are compared on every
+/// hash-table probe).
+#[inline]
+pub(crate) fn key_eq(a: &Pubkey, b: &Pubkey) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The first 8 bytes of a key as a big-endian integer (orders like the key's prefix).
+#[inline]
+fn key_prefix(k: &Pubkey) -> u64 {
+    let mut p = [0u8; 8];
+    p.copy_from_slice(&k[..8]);
+    u64::from_be_bytes(p)
+}
+
+/// Byte-wise key order (the order of `[u8; 32]`), comparing an integer prefix first.
+#[inline]
+pub(crate) fn key_cmp(a: &Pubkey, b: &Pubkey) -> std::cmp::Ordering {
+    key_prefix(a).cmp(&key_prefix(b)).then_with(|| a.cmp(b))
+}
+
+/// Sorts keys ascending (byte-wise, as `[u8; 32]` orders); large sets on rayon.
+pub fn sort_keys(keys: &mut [Pubkey]) {
+    use rayon::prelude::*;
+    if keys.len() >= 4096 {
+        keys.par_sort_unstable_by(key_cmp);
+    } else {
+        keys.sort_unstable_by(key_cmp);
+    }
+}
+
+/// Sorts keys ascending and removes duplicates.
+pub fn sort_dedup_keys(keys: &mut Vec<Pubkey>) {
+    sort_keys(keys);
+    keys.dedup_by(|a, b| key_eq(a, b));
+}
+
 /// The state hash of `keys` (any order, duplicates allowed): the Merkle root over the
 /// digests of the accounts in ascending key order, each key counted once.
 ///
 /// Keys are sorted and deduplicated here; digests of large sets are computed on rayon.
 pub fn state_hash(table: &AccountsTable, keys: &[Pubkey]) -> Hash {
     let mut sorted = keys.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
+    sort_dedup_keys(&mut sorted);
     state_hash_sorted(table, &sorted)
 }
 

@@ -6,13 +6,14 @@
 //! one map operation, so readers and writers of different stripes never wait on each
 //! other, and no lock is ever held while another is taken (no deadlock).
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use hashbrown::hash_table::Entry;
+use hashbrown::HashTable;
 use rayon::prelude::*;
 
-use super::{Account, StateError};
+use super::{key_eq, Account, StateError};
 use crate::Pubkey;
 
 /// Stripe count of [`AccountsTable::default`].
@@ -23,18 +24,22 @@ pub const MAX_STRIPES: usize = 1 << 16;
 /// Bulk loads of at least this many accounts are spread over rayon.
 const PAR_LOAD_MIN: usize = 16 * 1024;
 
-type Stripe = HashMap<Pubkey, Account, foldhash::fast::RandomState>;
+type Stripe = HashTable<(Pubkey, Account)>;
 
 /// A concurrent map from pubkey to [`Account`], striped over `RwLock`s.
 ///
 /// Every method takes `&self`: the table is shared between worker threads by reference
 /// (it is `Send + Sync`). A key that was never inserted reads as absent (`None`); the
 /// execution stage treats an absent account as [`Account::default`].
+///
+/// One seeded 64-bit hash per operation: bits 32.. choose the stripe, and the stripe's
+/// hash table uses the low bits (bucket) and the top 7 bits (tag), so the two uses do not
+/// overlap for stripes of fewer than 2^32 buckets.
 #[derive(Debug)]
 pub struct AccountsTable {
     stripes: Box<[RwLock<Stripe>]>,
     mask: usize,
-    router: foldhash::quality::RandomState,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl Default for AccountsTable {
@@ -58,14 +63,13 @@ impl AccountsTable {
 
     /// Precondition: `stripes` is a power of two (checked by [`AccountsTable::new`]).
     fn with_stripes(stripes: usize) -> Self {
-        let stripes: Box<[RwLock<Stripe>]> = (0..stripes)
-            .map(|_| RwLock::new(Stripe::default()))
-            .collect();
+        let stripes: Box<[RwLock<Stripe>]> =
+            (0..stripes).map(|_| RwLock::new(Stripe::new())).collect();
         let mask = stripes.len() - 1;
         Self {
             stripes,
             mask,
-            router: foldhash::quality::RandomState::default(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 
@@ -74,22 +78,20 @@ impl AccountsTable {
         self.stripes.len()
     }
 
+    fn hash(&self, key: &Pubkey) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn stripe_index(&self, hash: u64) -> usize {
+        ((hash >> 32) as usize) & self.mask
+    }
+
     /// The stripe that holds `key` (in `0..stripe_count()`).
     pub fn stripe_of(&self, key: &Pubkey) -> usize {
-        // The high half of the hash: the stripe maps use their own seed, so the two
-        // hashes are independent.
-        ((self.router.hash_one(key) >> 32) as usize) & self.mask
+        self.stripe_index(self.hash(key))
     }
 
-    fn read(&self, key: &Pubkey) -> RwLockReadGuard<'_, Stripe> {
-        self.read_stripe(self.stripe_of(key))
-    }
-
-    fn write(&self, key: &Pubkey) -> RwLockWriteGuard<'_, Stripe> {
-        self.write_stripe(self.stripe_of(key))
-    }
-
-    // A stripe is a plain map and every critical section is one map operation, so a
+    // A stripe is a plain table and every critical section is one table operation, so a
     // panic elsewhere cannot leave it half-updated: poisoning is ignored.
     fn read_stripe(&self, i: usize) -> RwLockReadGuard<'_, Stripe> {
         self.stripes[i & self.mask]
@@ -103,63 +105,87 @@ impl AccountsTable {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A copy of the account at `key`, if present.
-    pub fn get(&self, key: &Pubkey) -> Option<Account> {
-        self.read(key).get(key).cloned()
-    }
-
     /// Runs `f` on the account at `key` (or `None`) under the stripe's read lock, without
     /// copying it. `f` must not call back into the table (it would wait on itself if it
     /// wrote to the same stripe).
     pub fn with_account<R>(&self, key: &Pubkey, f: impl FnOnce(Option<&Account>) -> R) -> R {
-        f(self.read(key).get(key))
+        let h = self.hash(key);
+        let stripe = self.read_stripe(self.stripe_index(h));
+        f(stripe.find(h, |(k, _)| key_eq(k, key)).map(|(_, a)| a))
+    }
+
+    /// A copy of the account at `key`, if present.
+    pub fn get(&self, key: &Pubkey) -> Option<Account> {
+        self.with_account(key, |a| a.cloned())
     }
 
     /// Whether `key` is present.
     pub fn contains(&self, key: &Pubkey) -> bool {
-        self.read(key).contains_key(key)
+        self.with_account(key, |a| a.is_some())
     }
 
     /// The balance at `key` (0 when absent).
     pub fn lamports(&self, key: &Pubkey) -> u64 {
-        self.read(key).get(key).map_or(0, |a| a.lamports)
+        self.with_account(key, |a| a.map_or(0, |a| a.lamports))
     }
 
     /// Stores `account` at `key`, returning the previous account.
     pub fn insert(&self, key: Pubkey, account: Account) -> Option<Account> {
-        self.write(&key).insert(key, account)
+        let h = self.hash(&key);
+        let mut stripe = self.write_stripe(self.stripe_index(h));
+        match stripe.entry(h, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
+            Entry::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().1, account)),
+            Entry::Vacant(v) => {
+                v.insert((key, account));
+                None
+            }
+        }
     }
 
     /// Runs `f` on the account at `key` under the stripe's write lock, inserting the
     /// default account first when absent. `f` must not call back into the table.
     pub fn update<R>(&self, key: &Pubkey, f: impl FnOnce(&mut Account) -> R) -> R {
-        let mut stripe = self.write(key);
-        match stripe.get_mut(key) {
-            Some(account) => f(account),
-            None => f(stripe.entry(*key).or_default()),
-        }
+        let h = self.hash(key);
+        let mut stripe = self.write_stripe(self.stripe_index(h));
+        let mut entry = match stripe.entry(h, |(k, _)| key_eq(k, key), |(k, _)| self.hash(k)) {
+            Entry::Occupied(o) => o,
+            Entry::Vacant(v) => v.insert((*key, Account::default())),
+        };
+        f(&mut entry.get_mut().1)
     }
 
     /// Removes and returns the account at `key`.
     pub fn remove(&self, key: &Pubkey) -> Option<Account> {
-        self.write(key).remove(key)
+        let h = self.hash(key);
+        let mut stripe = self.write_stripe(self.stripe_index(h));
+        let found = stripe.find_entry(h, |(k, _)| key_eq(k, key)).ok()?;
+        Some(found.remove().0 .1)
     }
 
     /// Bulk load: inserts every `(key, account)`, replacing existing accounts (a key given
     /// twice keeps the later account). Each stripe is locked once; large loads run on
     /// rayon, one task per stripe.
     pub fn load(&self, accounts: impl IntoIterator<Item = (Pubkey, Account)>) {
-        let mut buckets: Vec<Vec<(Pubkey, Account)>> = vec![Vec::new(); self.stripes.len()];
+        let mut buckets: Vec<Vec<(u64, Pubkey, Account)>> = vec![Vec::new(); self.stripes.len()];
         let mut total = 0usize;
         for (key, account) in accounts {
-            buckets[self.stripe_of(&key)].push((key, account));
+            let h = self.hash(&key);
+            buckets[self.stripe_index(h)].push((h, key, account));
             total += 1;
         }
-        let fill = |(i, bucket): (usize, Vec<(Pubkey, Account)>)| {
-            if !bucket.is_empty() {
-                let mut stripe = self.write_stripe(i);
-                stripe.reserve(bucket.len());
-                stripe.extend(bucket);
+        let fill = |(i, bucket): (usize, Vec<(u64, Pubkey, Account)>)| {
+            if bucket.is_empty() {
+                return;
+            }
+            let mut stripe = self.write_stripe(i);
+            stripe.reserve(bucket.len(), |(k, _)| self.hash(k));
+            for (h, key, account) in bucket {
+                match stripe.entry(h, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
+                    Entry::Occupied(mut o) => o.get_mut().1 = account,
+                    Entry::Vacant(v) => {
+                        v.insert((key, account));
+                    }
+                }
             }
         };
         if total >= PAR_LOAD_MIN {
@@ -186,9 +212,9 @@ impl AccountsTable {
     pub fn sorted_keys(&self) -> Vec<Pubkey> {
         let mut keys = Vec::with_capacity(self.len());
         for i in 0..self.stripes.len() {
-            keys.extend(self.read_stripe(i).keys().copied());
+            keys.extend(self.read_stripe(i).iter().map(|(k, _)| *k));
         }
-        keys.par_sort_unstable();
+        super::sort_keys(&mut keys);
         keys
     }
 
@@ -196,9 +222,9 @@ impl AccountsTable {
     pub fn snapshot(&self) -> Vec<(Pubkey, Account)> {
         let mut all = Vec::with_capacity(self.len());
         for i in 0..self.stripes.len() {
-            all.extend(self.read_stripe(i).iter().map(|(k, a)| (*k, a.clone())));
+            all.extend(self.read_stripe(i).iter().cloned());
         }
-        all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        all.par_sort_unstable_by(|a, b| super::key_cmp(&a.0, &b.0));
         all
     }
 
@@ -207,8 +233,8 @@ impl AccountsTable {
         (0..self.stripes.len())
             .map(|i| {
                 self.read_stripe(i)
-                    .values()
-                    .map(|a| u128::from(a.lamports))
+                    .iter()
+                    .map(|(_, a)| u128::from(a.lamports))
                     .sum::<u128>()
             })
             .sum()

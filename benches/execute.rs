@@ -1,0 +1,73 @@
+//! Execution benchmarks: a block of 10,000 p2p System transfers over N accounts
+//! (N = 2 is full contention), sequential versus scheduled parallel on 1 and 2 threads,
+//! plus the scheduler alone.
+//!
+//! `cargo bench --bench execute`; throughput is reported in transactions per second.
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use txpipe::execute::workload::P2pBlock;
+use txpipe::execute::{ExecTx, Executor};
+use txpipe::schedule::schedule;
+use txpipe::state::AccountsTable;
+use txpipe::tx::TransactionView;
+
+const TXS: usize = 10_000;
+const ACCOUNTS: [usize; 5] = [2, 10, 100, 1000, 10_000];
+
+fn fresh(block: &P2pBlock) -> AccountsTable {
+    let table = AccountsTable::default();
+    table.load(block.genesis());
+    table
+}
+
+fn execute(c: &mut Criterion) {
+    let mut group = c.benchmark_group("execute");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(TXS as u64));
+    let executor = Executor::default();
+    for n in ACCOUNTS {
+        let block = match P2pBlock::generate(n, TXS, 7) {
+            Ok(b) => b,
+            Err(e) => panic!("workload: {e}"),
+        };
+        let views: Vec<TransactionView<'_>> = block
+            .packets
+            .iter()
+            .map(|p| TransactionView::parse(p).unwrap_or_else(|e| panic!("parse: {e}")))
+            .collect();
+        let txs: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
+
+        group.bench_function(BenchmarkId::new("sequential", n), |b| {
+            b.iter_batched(
+                || fresh(&block),
+                |table| executor.execute_sequential(&table, &txs),
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function(BenchmarkId::new("schedule_only", n), |b| {
+            b.iter(|| schedule(&txs))
+        });
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap_or_else(|e| panic!("pool: {e}"));
+            group.bench_function(BenchmarkId::new(format!("parallel_{threads}t"), n), |b| {
+                b.iter_batched(
+                    || fresh(&block),
+                    |table| {
+                        pool.install(|| {
+                            let s = schedule(&txs);
+                            executor.execute_parallel(&table, &txs, &s)
+                        })
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, execute);
+criterion_main!(benches);
