@@ -237,7 +237,7 @@ fn poh_edge_cases_follow_solana() {
         transactions: vec![],
     };
     assert_eq!(
-        poh::verify_entries(&h, &[tick0.clone()], &cpu).expect("cpu"),
+        poh::verify_entries(&h, std::slice::from_ref(&tick0), &cpu).expect("cpu"),
         None
     );
     // num_hashes == 0 with transactions behaves like 1: hash(h || mixin).
