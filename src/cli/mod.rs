@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_exec;
+mod hash;
 mod io;
+mod poh;
 mod verify;
 
 /// GPU-accelerated transaction validation pipeline.
@@ -24,6 +26,12 @@ enum Command {
     VerifyTxs(verify::VerifyTxsArgs),
     /// Execute a block of p2p transfers sequentially and in parallel; compare speed and state.
     BenchExec(bench_exec::BenchExecArgs),
+    /// SHA-256 of hex messages, one per line (one hex digest per output line).
+    Hash(hash::HashArgs),
+    /// Write a proof-of-history test chain (JSON Lines), optionally with broken entries.
+    PohGen(poh::PohGenArgs),
+    /// Verify a proof-of-history chain file; prints a JSON verdict with the first bad entry.
+    PohVerify(poh::PohVerifyArgs),
 }
 
 /// Runs the command line; errors are printed to stderr with a non-zero exit status.
@@ -33,6 +41,9 @@ pub fn main() -> ExitCode {
         Command::VerifySigs(args) => verify::verify_sigs(args),
         Command::VerifyTxs(args) => verify::verify_txs(args),
         Command::BenchExec(args) => bench_exec::bench_exec(args),
+        Command::Hash(args) => hash::hash(args),
+        Command::PohGen(args) => poh::poh_gen(args),
+        Command::PohVerify(args) => poh::poh_verify(args),
     };
     match result {
         Ok(code) => code,
