@@ -28,15 +28,20 @@ struct TxSpec {
 }
 
 fn tx_spec() -> impl Strategy<Value = TxSpec> {
-    (0u8..10, any::<u32>(), any::<u32>(), 0u64..400_000, 0u64..400_000).prop_map(
-        |(kind, a, b, amount, extra)| TxSpec {
+    (
+        0u8..10,
+        any::<u32>(),
+        any::<u32>(),
+        0u64..400_000,
+        0u64..400_000,
+    )
+        .prop_map(|(kind, a, b, amount, extra)| TxSpec {
             kind,
             a,
             b,
             amount,
             extra,
-        },
-    )
+        })
 }
 
 #[derive(Clone, Debug)]
@@ -61,27 +66,29 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         any::<u64>(),
     )
-        .prop_map(|(universe, txs, threads, min_parallel_batch, collector, seed)| {
-            // Balances: some accounts cannot pay a fee, most can pay a few transfers.
-            let balances = (0..universe)
-                .map(|i| {
-                    let r = (seed ^ u64::from(i)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-                    match r % 8 {
-                        0 => 0,
-                        1 => 4_000,
-                        _ => r % 2_000_000,
-                    }
-                })
-                .collect();
-            Case {
-                universe,
-                balances,
-                txs,
-                threads,
-                min_parallel_batch,
-                collector,
-            }
-        })
+        .prop_map(
+            |(universe, txs, threads, min_parallel_batch, collector, seed)| {
+                // Balances: some accounts cannot pay a fee, most can pay a few transfers.
+                let balances = (0..universe)
+                    .map(|i| {
+                        let r = (seed ^ u64::from(i)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+                        match r % 8 {
+                            0 => 0,
+                            1 => 4_000,
+                            _ => r % 2_000_000,
+                        }
+                    })
+                    .collect();
+                Case {
+                    universe,
+                    balances,
+                    txs,
+                    threads,
+                    min_parallel_batch,
+                    collector,
+                }
+            },
+        )
 }
 
 fn build_packet(t: &TxSpec, universe: u32) -> Vec<u8> {
@@ -97,7 +104,13 @@ fn build_packet(t: &TxSpec, universe: u32) -> Vec<u8> {
         5 => transfer_to_readonly(ka, kb, t.amount),
         6 => double_transfer(ka, kb, t.amount, t.extra),
         // A small pool of new keys, so that some creations collide (already in use).
-        7 => create_account(ka, key(1_000_000 + (t.b % 64)), t.amount, t.extra % 64, [3; 32]),
+        7 => create_account(
+            ka,
+            key(1_000_000 + (t.b % 64)),
+            t.amount,
+            t.extra % 64,
+            [3; 32],
+        ),
         8 => packet(&message(
             vec![ka, kb, [9; 32]],
             1,
@@ -143,11 +156,11 @@ fn check(c: &Case) -> Result<Vec<String>, TestCaseError> {
 
     // Conservation: before = after + burnt.
     let before: u128 = c.balances.iter().map(|&l| u128::from(l)).sum();
-    prop_assert_eq!(before, seq_table.total_lamports() + u128::from(seq.fees_burnt));
     prop_assert_eq!(
-        seq.fees_charged,
-        seq.fees_collected + seq.fees_burnt
+        before,
+        seq_table.total_lamports() + u128::from(seq.fees_burnt)
     );
+    prop_assert_eq!(seq.fees_charged, seq.fees_collected + seq.fees_burnt);
     if !c.collector {
         prop_assert_eq!(seq.fees_collected, 0);
     }

@@ -25,7 +25,10 @@ fn batch_of(s: &Schedule, n: usize) -> Vec<usize> {
             assert_eq!(at[i], usize::MAX, "tx {i} scheduled twice");
             at[i] = b;
         }
-        assert!(batch.windows(2).all(|w| w[0] < w[1]), "batch not in block order");
+        assert!(
+            batch.windows(2).all(|w| w[0] < w[1]),
+            "batch not in block order"
+        );
     }
     assert!(at.iter().all(|&b| b != usize::MAX), "a tx is missing");
     at

@@ -100,7 +100,13 @@ pub fn double_transfer(from: Pubkey, to: Pubkey, first: u64, second: u64) -> Vec
 }
 
 /// CreateAccount: `funder` funds `new` (both sign).
-pub fn create_account(funder: Pubkey, new: Pubkey, lamports: u64, space: u64, owner: Pubkey) -> Vec<u8> {
+pub fn create_account(
+    funder: Pubkey,
+    new: Pubkey,
+    lamports: u64,
+    space: u64,
+    owner: Pubkey,
+) -> Vec<u8> {
     packet(&message(
         vec![funder, new, SYSTEM_PROGRAM_ID],
         2,
