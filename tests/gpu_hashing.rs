@@ -6,6 +6,9 @@
 
 use std::sync::OnceLock;
 
+#[path = "hash_support/mod.rs"]
+mod hash_support;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use txpipe::gpu::sha256::GpuHasher;
@@ -221,4 +224,20 @@ fn oversized_message_falls_back_to_cpu() {
     assert_eq!(got[1], sha256(&big));
     assert_eq!(backend.stats().gpu_failures, 1);
     assert_eq!(backend.stats().cpu_messages, 2);
+}
+
+#[test]
+fn cli_hash_gpu() {
+    if gpu().is_none() {
+        return;
+    }
+    hash_support::cli_hash_check("gpu", 22);
+}
+
+#[test]
+fn cli_poh_gpu() {
+    if gpu().is_none() {
+        return;
+    }
+    hash_support::cli_poh_check("gpu");
 }

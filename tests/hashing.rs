@@ -9,6 +9,10 @@ use txpipe::hash::{sha256, BackendHasher, BatchHasher, CpuHasher, HashBackend};
 use txpipe::sigverify::BackendChoice;
 use txpipe::Hash;
 
+#[path = "hash_support/mod.rs"]
+mod hash_support;
+use hash_support::{cli_hash_check, cli_poh_check};
+
 /// (message, digest) from FIPS 180-2 appendix B and the NIST SHAVS short-message file.
 fn nist_vectors() -> Vec<(Vec<u8>, &'static str)> {
     vec![
@@ -334,4 +338,14 @@ fn poh_chain_hashes(entries: &[Entry]) -> u64 {
             }
         })
         .sum()
+}
+
+#[test]
+fn cli_hash_cpu() {
+    cli_hash_check("cpu", 21);
+}
+
+#[test]
+fn cli_poh_cpu() {
+    cli_poh_check("cpu");
 }
