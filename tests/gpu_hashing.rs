@@ -241,3 +241,31 @@ fn cli_poh_gpu() {
     }
     hash_support::cli_poh_check("gpu");
 }
+
+#[test]
+fn batches_split_over_several_dispatches() {
+    if gpu().is_none() {
+        return;
+    }
+    let small = GpuHasher::open()
+        .expect("second GPU hasher on the shared context")
+        .with_max_items_per_dispatch(7);
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    let msgs: Vec<Vec<u8>> = (0..50)
+        .map(|_| {
+            let mut m = vec![0u8; rng.gen_range(0..300)];
+            rng.fill(&mut m[..]);
+            m
+        })
+        .collect();
+    check_batch(&small, &msgs);
+    let starts: Vec<Hash> = (0..30).map(|_| rng.gen()).collect();
+    let counts: Vec<u64> = (0..30).map(|_| rng.gen_range(0..50)).collect();
+    let mut out = vec![[0u8; 32]; 30];
+    small
+        .hash_chains(&starts, &counts, &mut out)
+        .expect("chains");
+    for i in 0..30 {
+        assert_eq!(out[i], sha256_chain(&starts[i], counts[i]));
+    }
+}

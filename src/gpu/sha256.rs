@@ -78,9 +78,11 @@ impl GpuHasher {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        // Items per dispatch: bounded by the workgroup grid and by the 32-byte outputs
+        // fitting one chunk (so every buffer stays under twice the chunk size).
         let max_invocations = u64::from(ctx.limits().max_compute_workgroups_per_dimension)
             .saturating_mul(u64::from(WORKGROUP))
-            .max(u64::from(WORKGROUP));
+            .clamp(u64::from(WORKGROUP), MAX_CHUNK_BYTES / 32);
         Ok(Self {
             ctx,
             batch_pipeline,
@@ -97,6 +99,13 @@ impl GpuHasher {
             }),
             max_invocations,
         })
+    }
+
+    /// Caps the messages (or chains) per dispatch below the device-derived limit, so that
+    /// large batches are split into several dispatches (tests use it to exercise the split).
+    pub fn with_max_items_per_dispatch(mut self, items: usize) -> Self {
+        self.max_invocations = self.max_invocations.min(items.max(1) as u64);
+        self
     }
 
     /// The adapter: name, device type and API (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)
@@ -375,8 +384,7 @@ impl BatchHasher for GpuHasher {
             .collect::<Result<Vec<u32>, _>>()
             .map_err(|_| HashError::Unsupported("a chain longer than u32::MAX hashes".into()))?;
         let mut st = self.lock()?;
-        // States are 32 bytes each; keep a chunk's buffers under the chunk byte limit too.
-        let per_chunk = (self.max_invocations).min(MAX_CHUNK_BYTES / 32) as usize;
+        let per_chunk = self.max_invocations as usize;
         let mut start = 0;
         while start < starts.len() {
             let end = (start + per_chunk).min(starts.len());
