@@ -13,12 +13,15 @@
 //! - [`state`]: accounts, the lock-striped [`state::AccountsTable`], account digests and state hash;
 //! - [`schedule`]: conflict-free batches of a block from its access sets;
 //! - [`execute`]: the `Program` trait, System program, fees, sequential and parallel executors;
+//! - [`pipeline`]: the stages on threads joined by bounded channels, dedup, metrics, commit;
+//!   the single-threaded reference run and the benchmark workload generator;
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
 pub mod execute;
 pub mod gpu;
 pub mod hash;
+pub mod pipeline;
 pub mod schedule;
 pub mod sigverify;
 pub mod state;

@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod bench_exec;
 mod hash;
 mod io;
 mod poh;
+mod replay;
 mod verify;
 
 /// GPU-accelerated transaction validation pipeline.
@@ -24,6 +26,12 @@ enum Command {
     VerifySigs(verify::VerifySigsArgs),
     /// Parse and verify wire transactions, one base64 packet per line.
     VerifyTxs(verify::VerifyTxsArgs),
+    /// Write adversarial verify-sigs input (JSON Lines) from a seed.
+    GenSigs(verify::GenSigsArgs),
+    /// The main job: generate a signed workload and run it through the whole pipeline.
+    Bench(bench::BenchArgs),
+    /// Run a file of wire transactions (one base64 packet per line) through the pipeline.
+    Replay(replay::ReplayArgs),
     /// Execute a block of p2p transfers sequentially and in parallel; compare speed and state.
     BenchExec(bench_exec::BenchExecArgs),
     /// SHA-256 of hex messages, one per line (one hex digest per output line).
@@ -40,6 +48,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::VerifySigs(args) => verify::verify_sigs(args),
         Command::VerifyTxs(args) => verify::verify_txs(args),
+        Command::GenSigs(args) => verify::gen_sigs(args),
+        Command::Bench(args) => bench::bench(args),
+        Command::Replay(args) => replay::replay(args),
         Command::BenchExec(args) => bench_exec::bench_exec(args),
         Command::Hash(args) => hash::hash(args),
         Command::PohGen(args) => poh::poh_gen(args),

@@ -253,3 +253,33 @@ pub fn verify_txs(args: VerifyTxsArgs) -> anyhow::Result<ExitCode> {
     summary("verify-txs", &totals, &verifier, started);
     Ok(ExitCode::SUCCESS)
 }
+
+/// Arguments of `gen-sigs`.
+#[derive(Args, Debug)]
+pub struct GenSigsArgs {
+    /// Number of cases (they cycle through every adversarial category).
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    /// Seed: the same seed gives the same cases.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// `txpipe gen-sigs`: adversarial `verify-sigs` input (pubkey, message, signature, and the
+/// case's `category`; no verdict, so a checker computes its own).
+pub fn gen_sigs(args: GenSigsArgs) -> anyhow::Result<ExitCode> {
+    let mut out = stdout();
+    for c in txpipe::testing::adversarial(args.count, args.seed) {
+        write_json_line(
+            &mut out,
+            &json!({
+                "pubkey": hex::encode(c.pubkey),
+                "message": hex::encode(&c.message),
+                "signature": hex::encode(c.signature),
+                "category": c.category,
+            }),
+        )?;
+    }
+    std::io::Write::flush(&mut out).context("error writing output")?;
+    Ok(ExitCode::SUCCESS)
+}

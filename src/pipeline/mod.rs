@@ -1,0 +1,506 @@
+//! The staged pipeline a validator links: parse → dedup → sigverify → schedule + execute →
+//! commit, each stage on its own thread, joined by bounded crossbeam channels, so that the
+//! GPU (or the CPU verifier pool) verifies block N+1 while the workers execute block N.
+//!
+//! ```text
+//!  submit ──▶ [parse + replay dedup + digests] ──▶ [sigverify] ──▶ [signature dedup +
+//!             schedule + execute] ──▶ [commit] ──▶ results (one per packet, in order)
+//! ```
+//!
+//! Every submitted packet gets exactly one [`TxOutcome`], in submission order, and every
+//! block a [`Commit`]. A block's commit equals the single-threaded [`reference`] run of the
+//! same packets whatever the backend, batch sizes and thread counts.
+
+mod dedup;
+mod metrics;
+mod outcome;
+pub mod reference;
+mod stages;
+pub mod workload;
+
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+
+pub use dedup::DedupWindow;
+pub use metrics::{MetricsSnapshot, SigverifyShare, StageMetrics};
+pub use outcome::{BlockResult, Commit, OutcomeCounts, Stage, TxOutcome};
+
+use crate::execute::{ExecConfig, ProgramRegistry};
+use crate::hash::BackendHasher;
+use crate::sigverify::{BackendChoice, BackendVerifier};
+use crate::state::{Account, AccountsTable};
+use crate::tx::AddressResolver;
+use crate::Pubkey;
+use metrics::Metrics;
+
+/// Names of the pipeline's threads, in order (also the stage names in [`MetricsSnapshot`]).
+pub const STAGE_THREADS: [&str; 4] = ["parse", "sigverify", "execute", "commit"];
+
+/// How to build a [`Pipeline`].
+#[derive(Clone)]
+pub struct PipelineConfig {
+    /// Signature verification backend (`auto`, `cpu`, `gpu`).
+    pub backend: BackendChoice,
+    /// Signatures per verification call (a GPU batch; split further to device limits).
+    pub sigverify_batch: usize,
+    /// Blocks each inter-stage channel holds: with the stages themselves this bounds
+    /// the blocks in flight, hence memory.
+    pub channel_capacity: usize,
+    /// Execution worker threads (0: one per core).
+    pub worker_threads: usize,
+    /// Stripes of the account table (a power of two).
+    pub stripes: usize,
+    /// Transactions remembered by each de-duplication window (0 disables it).
+    pub dedup_window: usize,
+    /// Transactions per block for [`Pipeline::submit`] (streaming).
+    pub block_size: usize,
+    /// Fees and execution settings.
+    pub exec: ExecConfig,
+    /// Programs the executor knows (System by default).
+    pub registry: ProgramRegistry,
+    /// Accounts present before the first block.
+    pub genesis: Vec<(Pubkey, Account)>,
+    /// Resolver of v0 address-table lookups (without one, such transactions fail with
+    /// [`crate::execute::TxError::NeedsAddressResolver`]).
+    pub resolver: Option<Arc<dyn AddressResolver>>,
+    /// A ready verifier to use instead of opening `backend` (tests plug faulty GPUs here).
+    pub verifier: Option<Arc<BackendVerifier>>,
+    /// A ready hasher to use instead of opening `backend` for message digests.
+    pub hasher: Option<Arc<BackendHasher>>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            backend: BackendChoice::Auto,
+            sigverify_batch: 16_384,
+            channel_capacity: 4,
+            worker_threads: 0,
+            stripes: crate::state::DEFAULT_STRIPES,
+            dedup_window: 1 << 20,
+            block_size: 4096,
+            exec: ExecConfig::default(),
+            registry: ProgramRegistry::default(),
+            genesis: Vec::new(),
+            resolver: None,
+            verifier: None,
+            hasher: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for PipelineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineConfig")
+            .field("backend", &self.backend)
+            .field("sigverify_batch", &self.sigverify_batch)
+            .field("channel_capacity", &self.channel_capacity)
+            .field("worker_threads", &self.worker_threads)
+            .field("stripes", &self.stripes)
+            .field("dedup_window", &self.dedup_window)
+            .field("block_size", &self.block_size)
+            .field("genesis_accounts", &self.genesis.len())
+            .field("resolver", &self.resolver.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the pipeline could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The configuration is invalid.
+    #[error("invalid pipeline configuration: {0}")]
+    Config(String),
+    /// The signature backend could not be opened (e.g. `gpu` without an adapter).
+    #[error(transparent)]
+    Backend(#[from] crate::sigverify::SigVerifyError),
+    /// The hashing backend could not be opened.
+    #[error(transparent)]
+    Hash(#[from] crate::hash::HashError),
+    /// A thread could not be started.
+    #[error("cannot start a pipeline thread: {0}")]
+    Spawn(std::io::Error),
+    /// The pipeline has stopped (a stage thread ended); nothing more can be submitted.
+    #[error("the pipeline has stopped")]
+    Closed,
+    /// A stage thread panicked: a bug. The blocks it held have no result.
+    #[error("pipeline stage {0} panicked")]
+    StagePanicked(&'static str),
+}
+
+/// Answer of [`Pipeline::try_submit_block`] when the block was not taken.
+#[derive(Debug)]
+pub enum TrySubmitError {
+    /// The first queue is full: the packets are handed back; try again later.
+    Full(Vec<Vec<u8>>),
+    /// The pipeline has stopped.
+    Closed(Vec<Vec<u8>>),
+}
+
+/// A block on its way through the stages.
+pub(crate) struct BlockIn {
+    id: u64,
+    packets: Vec<Vec<u8>>,
+    submitted: Instant,
+}
+
+/// A running pipeline. Dropping it shuts it down gracefully (results not yet received
+/// are discarded); [`Pipeline::finish`] shuts down and returns them.
+pub struct Pipeline {
+    input: Option<Sender<BlockIn>>,
+    output: Receiver<BlockResult>,
+    queue_depths: Vec<Box<dyn Fn() -> usize + Send + Sync>>,
+    threads: Vec<(&'static str, JoinHandle<()>)>,
+    metrics: Arc<Metrics>,
+    verifier: Arc<BackendVerifier>,
+    hasher: Arc<BackendHasher>,
+    table: Arc<AccountsTable>,
+    started: Arc<OnceLock<Instant>>,
+    next_block: u64,
+    pending: Vec<Vec<u8>>,
+    block_size: usize,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("next_block", &self.next_block)
+            .field("pending", &self.pending.len())
+            .field("threads", &self.threads.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// Starts the stage threads.
+    ///
+    /// # Errors
+    /// An invalid configuration, a backend that cannot be opened (`gpu` without an
+    /// adapter), or threads that cannot be started.
+    pub fn new(config: PipelineConfig) -> Result<Self, PipelineError> {
+        if config.channel_capacity == 0 || config.sigverify_batch == 0 || config.block_size == 0 {
+            return Err(PipelineError::Config(
+                "channel_capacity, sigverify_batch and block_size must be at least 1".into(),
+            ));
+        }
+        let verifier = match &config.verifier {
+            Some(v) => Arc::clone(v),
+            None => Arc::new(BackendVerifier::open(config.backend)?),
+        };
+        let hasher = match &config.hasher {
+            Some(h) => Arc::clone(h),
+            None => Arc::new(BackendHasher::open(config.backend)?),
+        };
+        let table = Arc::new(
+            AccountsTable::new(config.stripes).map_err(|e| PipelineError::Config(e.to_string()))?,
+        );
+        table.load(config.genesis.iter().cloned());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.worker_threads)
+            .thread_name(|i| format!("txpipe-exec-{i}"))
+            .build()
+            .map_err(|e| PipelineError::Spawn(std::io::Error::other(e.to_string())))?;
+        let metrics = Arc::new(Metrics::new());
+        let started = Arc::new(OnceLock::new());
+
+        let cap = config.channel_capacity;
+        let (in_tx, in_rx) = bounded::<BlockIn>(cap);
+        let (parsed_tx, parsed_rx) = bounded(cap);
+        let (verified_tx, verified_rx) = bounded(cap);
+        let (executed_tx, executed_rx) = bounded(cap);
+        let (out_tx, out_rx) = bounded::<BlockResult>(cap);
+        let queue_depths: Vec<Box<dyn Fn() -> usize + Send + Sync>> = vec![
+            Box::new({
+                let r = in_rx.clone();
+                move || r.len()
+            }),
+            Box::new({
+                let r = parsed_rx.clone();
+                move || r.len()
+            }),
+            Box::new({
+                let r = verified_rx.clone();
+                move || r.len()
+            }),
+            Box::new({
+                let r = executed_rx.clone();
+                move || r.len()
+            }),
+        ];
+
+        let mut threads = Vec::with_capacity(4);
+        let mut spawn = |name: &'static str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(format!("txpipe-{name}"))
+                .spawn(f)
+                .map(|h| threads.push((name, h)))
+                .map_err(PipelineError::Spawn)
+        };
+        let parse = stages::ParseStage {
+            hasher: Arc::clone(&hasher),
+            window: DedupWindow::new(config.dedup_window),
+            metrics: Arc::clone(&metrics),
+        };
+        spawn("parse", Box::new(move || parse.run(in_rx, parsed_tx)))?;
+        let sigverify = stages::SigverifyStage {
+            verifier: Arc::clone(&verifier),
+            batch: config.sigverify_batch,
+            metrics: Arc::clone(&metrics),
+        };
+        spawn(
+            "sigverify",
+            Box::new(move || sigverify.run(parsed_rx, verified_tx)),
+        )?;
+        let execute = stages::ExecuteStage {
+            executor: crate::execute::Executor::new(config.registry.clone(), config.exec.clone()),
+            table: Arc::clone(&table),
+            resolver: config.resolver.clone(),
+            window: DedupWindow::new(config.dedup_window),
+            pool,
+            metrics: Arc::clone(&metrics),
+        };
+        spawn(
+            "execute",
+            Box::new(move || execute.run(verified_rx, executed_tx)),
+        )?;
+        let commit = stages::CommitStage {
+            hasher: Arc::clone(&hasher),
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "txpipe-commit-hash".into())
+                .build()
+                .map_err(|e| PipelineError::Spawn(std::io::Error::other(e.to_string())))?,
+            metrics: Arc::clone(&metrics),
+        };
+        spawn("commit", Box::new(move || commit.run(executed_rx, out_tx)))?;
+
+        Ok(Self {
+            input: Some(in_tx),
+            output: out_rx,
+            queue_depths,
+            threads,
+            metrics,
+            verifier,
+            hasher,
+            table,
+            started,
+            next_block: 0,
+            pending: Vec::new(),
+            block_size: config.block_size,
+        })
+    }
+
+    fn block_in(&mut self, packets: Vec<Vec<u8>>) -> BlockIn {
+        let now = Instant::now();
+        self.started.get_or_init(|| now);
+        BlockIn {
+            id: self.next_block,
+            packets,
+            submitted: now,
+        }
+    }
+
+    /// Submits a block of packets; blocks while the first queue is full (backpressure).
+    /// Returns the block number. Results must be received ([`Pipeline::recv`]) for the
+    /// pipeline to make progress: run the consumer on another thread, or use
+    /// [`Pipeline::run`].
+    ///
+    /// # Errors
+    /// [`PipelineError::Closed`] when the pipeline has stopped.
+    pub fn submit_block(&mut self, packets: Vec<Vec<u8>>) -> Result<u64, PipelineError> {
+        let n = packets.len() as u64;
+        let block = self.block_in(packets);
+        let id = block.id;
+        let input = self.input.as_ref().ok_or(PipelineError::Closed)?;
+        input.send(block).map_err(|_| PipelineError::Closed)?;
+        self.next_block += 1;
+        self.metrics
+            .submitted
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(id)
+    }
+
+    /// Submits a block without waiting: a full first queue hands the packets back.
+    ///
+    /// # Errors
+    /// [`TrySubmitError::Full`] or [`TrySubmitError::Closed`], with the packets.
+    pub fn try_submit_block(&mut self, packets: Vec<Vec<u8>>) -> Result<u64, TrySubmitError> {
+        let n = packets.len() as u64;
+        let block = self.block_in(packets);
+        let id = block.id;
+        let Some(input) = self.input.as_ref() else {
+            return Err(TrySubmitError::Closed(block.packets));
+        };
+        match input.try_send(block) {
+            Ok(()) => {
+                self.next_block += 1;
+                self.metrics
+                    .submitted
+                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                Ok(id)
+            }
+            Err(TrySendError::Full(b)) => Err(TrySubmitError::Full(b.packets)),
+            Err(TrySendError::Disconnected(b)) => Err(TrySubmitError::Closed(b.packets)),
+        }
+    }
+
+    /// Streams one packet: packets are grouped into blocks of `block_size`; a full block is
+    /// submitted (blocking under backpressure). Returns the number of the block submitted,
+    /// if any.
+    ///
+    /// # Errors
+    /// [`PipelineError::Closed`] when the pipeline has stopped.
+    pub fn submit(&mut self, packet: Vec<u8>) -> Result<Option<u64>, PipelineError> {
+        self.pending.push(packet);
+        if self.pending.len() >= self.block_size {
+            let block = std::mem::take(&mut self.pending);
+            return self.submit_block(block).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Submits the streamed packets not yet in a block, if any.
+    ///
+    /// # Errors
+    /// [`PipelineError::Closed`] when the pipeline has stopped.
+    pub fn flush(&mut self) -> Result<Option<u64>, PipelineError> {
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        let block = std::mem::take(&mut self.pending);
+        self.submit_block(block).map(Some)
+    }
+
+    /// The next block's result, waiting for it; `None` once the pipeline has shut down.
+    pub fn recv(&self) -> Option<BlockResult> {
+        self.output.recv().ok()
+    }
+
+    /// The next block's result if one is ready.
+    pub fn try_recv(&self) -> Option<BlockResult> {
+        self.output.try_recv().ok()
+    }
+
+    /// A clone of the results channel, for a consumer thread.
+    pub fn results(&self) -> Receiver<BlockResult> {
+        self.output.clone()
+    }
+
+    /// Number of blocks submitted so far.
+    pub fn blocks_submitted(&self) -> u64 {
+        self.next_block
+    }
+
+    /// The account table (live: it changes as blocks execute).
+    pub fn accounts(&self) -> &Arc<AccountsTable> {
+        &self.table
+    }
+
+    /// The signature verifier in use (its counters show the GPU/CPU split).
+    pub fn verifier(&self) -> &Arc<BackendVerifier> {
+        &self.verifier
+    }
+
+    /// The message hasher in use.
+    pub fn hasher(&self) -> &Arc<BackendHasher> {
+        &self.hasher
+    }
+
+    /// Current metrics.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let elapsed = self
+            .started
+            .get()
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        let depths: Vec<usize> = self.queue_depths.iter().map(|f| f()).collect();
+        stages::snapshot(&self.metrics, &self.verifier, elapsed, &depths)
+    }
+
+    /// Submits any streamed packets and closes the input, without waiting: the stages
+    /// finish what they hold, and the results channel ends after the last block's result.
+    /// Use it when a consumer thread reads [`Pipeline::results`] to the end; then call
+    /// [`Pipeline::finish`] to join the threads.
+    ///
+    /// # Errors
+    /// [`PipelineError::Closed`] when the streamed packets could not be submitted.
+    pub fn close(&mut self) -> Result<(), PipelineError> {
+        let flushed = self.flush();
+        self.input = None;
+        flushed.map(|_| ())
+    }
+
+    /// Submits any streamed packets, closes the input, waits until every submitted
+    /// transaction has its result, joins every thread, and returns the results not yet
+    /// received plus the final metrics. (With a consumer thread of its own, call
+    /// [`Pipeline::close`] first and let the consumer read to the end: two readers of one
+    /// channel would split the results between them.)
+    ///
+    /// # Errors
+    /// [`PipelineError::StagePanicked`] when a stage thread panicked (a bug).
+    pub fn finish(mut self) -> Result<(Vec<BlockResult>, MetricsSnapshot), PipelineError> {
+        self.flush()?;
+        self.input = None;
+        let results: Vec<BlockResult> = self.output.iter().collect();
+        self.join()?;
+        let metrics = self.metrics();
+        Ok((results, metrics))
+    }
+
+    fn join(&mut self) -> Result<(), PipelineError> {
+        let mut first_err = None;
+        for (name, handle) in self.threads.drain(..) {
+            if handle.join().is_err() && first_err.is_none() {
+                first_err = Some(PipelineError::StagePanicked(name));
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Runs `blocks` through the pipeline to the end: submits them on this thread while
+    /// another collects results, then shuts down. Returns every block's result in order
+    /// and the final metrics.
+    ///
+    /// # Errors
+    /// As [`Pipeline::submit_block`] and [`Pipeline::finish`].
+    pub fn run(
+        mut self,
+        blocks: impl IntoIterator<Item = Vec<Vec<u8>>>,
+    ) -> Result<(Vec<BlockResult>, MetricsSnapshot), PipelineError> {
+        let results = self.results();
+        let collector = std::thread::Builder::new()
+            .name("txpipe-collect".into())
+            .spawn(move || results.iter().collect::<Vec<_>>())
+            .map_err(PipelineError::Spawn)?;
+        let mut submit_err = None;
+        for block in blocks {
+            if let Err(e) = self.submit_block(block) {
+                submit_err = Some(e);
+                break;
+            }
+        }
+        let flushed = self.flush();
+        self.input = None; // the stages drain and stop; the collector sees the end
+        let all = collector
+            .join()
+            .map_err(|_| PipelineError::StagePanicked("collect"))?;
+        self.join()?;
+        let metrics = self.metrics();
+        match submit_err.map_or(flushed.map(|_| ()), Err) {
+            Err(e) => Err(e),
+            Ok(()) => Ok((all, metrics)),
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.input = None;
+        // drain so that no stage blocks on a full output queue, then join
+        for _ in self.output.iter() {}
+        let _ = self.join();
+    }
+}

@@ -1,0 +1,419 @@
+//! Synthetic workloads for `txpipe bench`: funded accounts and signed System transfers with
+//! a chosen contention pattern, signatures per transaction, and shares of invalid
+//! signatures, duplicates and v0 messages. Deterministic from the seed; serialisable so a
+//! signed workload can be cached on disk.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ed25519_dalek::SigningKey;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::state::Account;
+use crate::tx::build::{self, InstructionSpec, MessageSpec};
+use crate::tx::{MessageHeader, Version};
+use crate::Pubkey;
+
+/// How transfer endpoints are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Contention {
+    /// Uniformly among all accounts.
+    Uniform,
+    /// Zipf with exponent s: account i drawn with weight 1/(i+1)^s.
+    Zipf(f64),
+    /// This share of transfers goes to account 0 (the hot account); the rest uniform.
+    Hot(f64),
+}
+
+impl std::str::FromStr for Contention {
+    type Err = String;
+    /// `uniform`, `zipf:S` (e.g. `zipf:1.1`), or `hot:SHARE` (e.g. `hot:0.3`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let num = |v: &str| -> Result<f64, String> {
+            v.parse::<f64>()
+                .map_err(|e| format!("bad number {v:?} in contention {s:?}: {e}"))
+        };
+        match s.split_once(':') {
+            None if s == "uniform" => Ok(Self::Uniform),
+            Some(("zipf", v)) if num(v)? > 0.0 => Ok(Self::Zipf(num(v)?)),
+            Some(("hot", v)) if (0.0..=1.0).contains(&num(v)?) => Ok(Self::Hot(num(v)?)),
+            _ => Err(format!(
+                "contention {s:?}: expected uniform, zipf:S (S > 0) or hot:SHARE (0..=1)"
+            )),
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadSpec {
+    /// Funded accounts (at least 2).
+    pub accounts: usize,
+    /// Transactions.
+    pub transactions: usize,
+    /// Signatures per transaction (1 to 8): the payer plus read-only co-signers.
+    pub signatures_per_tx: usize,
+    /// How endpoints are drawn.
+    pub contention: Contention,
+    /// Share of transactions with a corrupted signature (0 to 1).
+    pub invalid_share: f64,
+    /// Share of transactions that replay an earlier packet (0 to 1).
+    pub duplicate_share: f64,
+    /// Share of transactions encoded as v0 messages (0 to 1).
+    pub v0_share: f64,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        Self {
+            accounts: 10_000,
+            transactions: 100_000,
+            signatures_per_tx: 1,
+            contention: Contention::Uniform,
+            invalid_share: 0.01,
+            duplicate_share: 0.01,
+            v0_share: 0.2,
+            seed: 1,
+        }
+    }
+}
+
+/// Why a workload could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    /// The spec is out of range.
+    #[error("invalid workload: {0}")]
+    Invalid(String),
+    /// Reading or writing a cached workload failed.
+    #[error("workload cache I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A cached workload is corrupt or from another format version.
+    #[error("workload cache is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A generated workload: the accounts to load and the signed packets, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    /// What was generated.
+    pub spec: WorkloadSpec,
+    /// Funded accounts.
+    pub genesis: Vec<(Pubkey, Account)>,
+    /// Signed packets.
+    pub packets: Vec<Vec<u8>>,
+}
+
+/// Lamports each generated account starts with.
+pub const FUNDING: u64 = 1_000_000_000_000;
+
+const MAGIC: &[u8; 8] = b"TXPWL001";
+
+fn key_of(seed: u64, i: usize) -> SigningKey {
+    let h = crate::hash::sha256v(&[
+        b"txpipe-workload",
+        &seed.to_le_bytes(),
+        &(i as u64).to_le_bytes(),
+    ]);
+    SigningKey::from_bytes(&h)
+}
+
+struct Sampler {
+    cumulative: Vec<f64>,
+    contention: Contention,
+    n: usize,
+}
+
+impl Sampler {
+    fn new(n: usize, contention: Contention) -> Self {
+        let cumulative = match contention {
+            Contention::Zipf(s) => {
+                let mut acc = 0.0;
+                (0..n)
+                    .map(|i| {
+                        acc += 1.0 / ((i + 1) as f64).powf(s);
+                        acc
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Self {
+            cumulative,
+            contention,
+            n,
+        }
+    }
+
+    fn draw(&self, rng: &mut impl Rng, hot_allowed: bool) -> usize {
+        match self.contention {
+            Contention::Uniform => rng.gen_range(0..self.n),
+            Contention::Hot(share) => {
+                if hot_allowed && rng.gen_bool(share) {
+                    0
+                } else {
+                    rng.gen_range(0..self.n)
+                }
+            }
+            Contention::Zipf(_) => {
+                let total = self.cumulative.last().copied().unwrap_or(1.0);
+                let x = rng.gen::<f64>() * total;
+                self.cumulative.partition_point(|&c| c < x).min(self.n - 1)
+            }
+        }
+    }
+}
+
+/// One planned transaction, before signing.
+struct Plan {
+    from: usize,
+    to: usize,
+    cosigners: Vec<usize>,
+    lamports: u64,
+    v0: bool,
+    corrupt: Option<(usize, u8)>,
+    duplicate_of: Option<usize>,
+}
+
+impl Workload {
+    /// Generates and signs a workload, reporting progress as (signed, total).
+    ///
+    /// # Errors
+    /// [`WorkloadError::Invalid`] for an out-of-range spec.
+    pub fn generate(
+        spec: &WorkloadSpec,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Self, WorkloadError> {
+        let share_ok = |x: f64| (0.0..=1.0).contains(&x);
+        if spec.accounts < 2
+            || !(1..=8).contains(&spec.signatures_per_tx)
+            || spec.signatures_per_tx > spec.accounts
+            || !share_ok(spec.invalid_share)
+            || !share_ok(spec.duplicate_share)
+            || !share_ok(spec.v0_share)
+        {
+            return Err(WorkloadError::Invalid(format!(
+                "need accounts >= 2, 1 <= signatures_per_tx <= min(8, accounts), shares in 0..=1: {spec:?}"
+            )));
+        }
+        let keys: Vec<SigningKey> = (0..spec.accounts)
+            .into_par_iter()
+            .map(|i| key_of(spec.seed, i))
+            .collect();
+        let pubkeys: Vec<Pubkey> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
+        let genesis = pubkeys
+            .iter()
+            .map(|k| (*k, Account::new(FUNDING, build::SYSTEM_PROGRAM_ID)))
+            .collect();
+
+        let mut rng = ChaCha20Rng::seed_from_u64(spec.seed);
+        let sampler = Sampler::new(spec.accounts, spec.contention);
+        let plans: Vec<Plan> = (0..spec.transactions)
+            .map(|i| {
+                if i > 0 && rng.gen_bool(spec.duplicate_share) {
+                    let of = rng.gen_range(0..i);
+                    return Plan {
+                        from: 0,
+                        to: 0,
+                        cosigners: Vec::new(),
+                        lamports: 0,
+                        v0: false,
+                        corrupt: None,
+                        duplicate_of: Some(of),
+                    };
+                }
+                let from = sampler.draw(&mut rng, false);
+                let mut to = sampler.draw(&mut rng, true);
+                if to == from {
+                    to = (from + 1) % spec.accounts;
+                }
+                let mut cosigners = Vec::with_capacity(spec.signatures_per_tx - 1);
+                while cosigners.len() + 1 < spec.signatures_per_tx {
+                    let c = rng.gen_range(0..spec.accounts);
+                    if c != from && c != to && !cosigners.contains(&c) {
+                        cosigners.push(c);
+                    } else if spec.accounts <= spec.signatures_per_tx + 1 {
+                        // too few accounts to avoid `to`: allow it as a co-signer
+                        if c != from && !cosigners.contains(&c) {
+                            cosigners.push(c);
+                        }
+                    }
+                }
+                Plan {
+                    from,
+                    to,
+                    cosigners,
+                    lamports: rng.gen_range(1..1_000_000),
+                    v0: rng.gen_bool(spec.v0_share),
+                    corrupt: rng
+                        .gen_bool(spec.invalid_share)
+                        .then(|| (rng.gen_range(0..64), 1u8 << rng.gen_range(0..8))),
+                    duplicate_of: None,
+                }
+            })
+            .collect();
+
+        let done = AtomicUsize::new(0);
+        let total = plans.len();
+        let step = (total / 100).max(1);
+        let mut packets: Vec<Vec<u8>> = plans
+            .par_iter()
+            .map(|p| {
+                let packet = if p.duplicate_of.is_some() {
+                    Vec::new()
+                } else {
+                    sign_plan(p, &keys, &pubkeys)
+                };
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n % step == 0 || n == total {
+                    progress(n, total);
+                }
+                packet
+            })
+            .collect();
+        for (i, p) in plans.iter().enumerate() {
+            if let Some(of) = p.duplicate_of {
+                packets[i] = packets[of].clone();
+            }
+        }
+        Ok(Self {
+            spec: spec.clone(),
+            genesis,
+            packets,
+        })
+    }
+
+    /// The packets cut into blocks of `block_size` (cloned).
+    pub fn blocks(&self, block_size: usize) -> Vec<Vec<Vec<u8>>> {
+        self.packets
+            .chunks(block_size.max(1))
+            .map(|c| c.to_vec())
+            .collect()
+    }
+
+    /// Writes the workload in txpipe's cache format.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_to(&self, w: &mut impl Write) -> Result<(), WorkloadError> {
+        let spec =
+            serde_json::to_vec(&self.spec).map_err(|e| WorkloadError::Corrupt(e.to_string()))?;
+        w.write_all(MAGIC)?;
+        w.write_all(&(spec.len() as u64).to_le_bytes())?;
+        w.write_all(&spec)?;
+        w.write_all(&(self.genesis.len() as u64).to_le_bytes())?;
+        for (k, a) in &self.genesis {
+            w.write_all(k)?;
+            w.write_all(&a.lamports.to_le_bytes())?;
+        }
+        w.write_all(&(self.packets.len() as u64).to_le_bytes())?;
+        for p in &self.packets {
+            w.write_all(&(p.len() as u16).to_le_bytes())?;
+            w.write_all(p)?;
+        }
+        Ok(())
+    }
+
+    /// Reads a workload written by [`Workload::write_to`].
+    ///
+    /// # Errors
+    /// I/O errors, or [`WorkloadError::Corrupt`] for a file in another format.
+    pub fn read_from(r: &mut impl Read) -> Result<Self, WorkloadError> {
+        let corrupt = |m: &str| WorkloadError::Corrupt(m.to_string());
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(corrupt("bad magic"));
+        }
+        let mut u64_buf = [0u8; 8];
+        let mut read_u64 = |r: &mut dyn Read| -> Result<u64, WorkloadError> {
+            r.read_exact(&mut u64_buf)?;
+            Ok(u64::from_le_bytes(u64_buf))
+        };
+        let spec_len = read_u64(r)?;
+        if spec_len > 1 << 16 {
+            return Err(corrupt("spec too long"));
+        }
+        let mut spec = vec![0u8; spec_len as usize];
+        r.read_exact(&mut spec)?;
+        let spec: WorkloadSpec =
+            serde_json::from_slice(&spec).map_err(|e| WorkloadError::Corrupt(e.to_string()))?;
+        let n = read_u64(r)?;
+        if n != spec.accounts as u64 {
+            return Err(corrupt("account count differs from spec"));
+        }
+        let mut genesis = Vec::with_capacity(spec.accounts);
+        for _ in 0..n {
+            let mut k = [0u8; 32];
+            r.read_exact(&mut k)?;
+            let lamports = read_u64(r)?;
+            genesis.push((k, Account::new(lamports, build::SYSTEM_PROGRAM_ID)));
+        }
+        let n = read_u64(r)?;
+        if n != spec.transactions as u64 {
+            return Err(corrupt("transaction count differs from spec"));
+        }
+        let mut packets = Vec::with_capacity(spec.transactions);
+        for _ in 0..n {
+            let mut len = [0u8; 2];
+            r.read_exact(&mut len)?;
+            let len = u16::from_le_bytes(len) as usize;
+            if len > crate::tx::PACKET_DATA_SIZE {
+                return Err(corrupt("packet too long"));
+            }
+            let mut p = vec![0u8; len];
+            r.read_exact(&mut p)?;
+            packets.push(p);
+        }
+        Ok(Self {
+            spec,
+            genesis,
+            packets,
+        })
+    }
+}
+
+fn sign_plan(p: &Plan, keys: &[SigningKey], pubkeys: &[Pubkey]) -> Vec<u8> {
+    let k = 1 + p.cosigners.len();
+    let mut static_keys = Vec::with_capacity(k + 2);
+    static_keys.push(pubkeys[p.from]);
+    static_keys.extend(p.cosigners.iter().map(|&c| pubkeys[c]));
+    let to_index = if let Some(pos) = p.cosigners.iter().position(|&c| c == p.to) {
+        // the destination co-signs (tiny account sets): it is a read-only signer, so the
+        // transfer fails with AccountNotWritable, which is a fine outcome to exercise
+        (1 + pos) as u8
+    } else {
+        static_keys.push(pubkeys[p.to]);
+        (static_keys.len() - 1) as u8
+    };
+    static_keys.push(build::SYSTEM_PROGRAM_ID);
+    let spec = MessageSpec {
+        version: if p.v0 { Version::V0 } else { Version::Legacy },
+        header: MessageHeader {
+            num_required_signatures: k as u8,
+            num_readonly_signed_accounts: (k - 1) as u8,
+            num_readonly_unsigned_accounts: 1,
+        },
+        recent_blockhash: [7u8; 32],
+        instructions: vec![InstructionSpec {
+            program_id_index: (static_keys.len() - 1) as u8,
+            accounts: vec![0, to_index],
+            data: build::transfer_data(p.lamports),
+        }],
+        static_keys,
+        lookups: Vec::new(),
+    };
+    let signers: Vec<&SigningKey> = std::iter::once(&keys[p.from])
+        .chain(p.cosigners.iter().map(|&c| &keys[c]))
+        .collect();
+    let mut packet = build::sign_message(&build::encode_message(&spec), &signers);
+    if let Some((byte, bit)) = p.corrupt {
+        packet[1 + byte] ^= bit;
+    }
+    packet
+}
