@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use exec_common::*;
 use txpipe::execute::{
-    ExecConfig, ExecTx, Executor, InstructionContext, InstructionError, ProgramRegistry, TxError,
-    MAX_PERMITTED_DATA_LENGTH,
+    ExecConfig, ExecPath, ExecTx, Executor, InstructionContext, InstructionError, ProgramRegistry,
+    TxError, MAX_PERMITTED_DATA_LENGTH,
 };
 use txpipe::hash::merkle::merkle_root;
 use txpipe::state::{Account, AccountsTable};
@@ -39,7 +39,10 @@ fn run_with(
     let out = executor.execute_sequential(&t, &block);
     // The parallel path must agree on every rule test too.
     let t2 = table(genesis, 8);
-    let par = executor.execute_block(&t2, &block);
+    let s = txpipe::schedule::schedule(&block);
+    let par = executor
+        .execute_parallel(&t2, &block, &s)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(out.same_effects(&par));
     assert_eq!(t.snapshot(), t2.snapshot());
     (t, out)
@@ -393,7 +396,7 @@ fn state_hash_is_the_merkle_root_of_modified_digests_in_key_order() {
     let (a, b, c) = (key(1), key(2), key(3));
     let genesis = [(a, sys(1_000_000)), (c, sys(5))];
     let (t, out) = run(&genesis, &[transfer(a, b, 10), transfer(a, b, 20)]);
-    let mut keys = vec![a, b];
+    let mut keys = [a, b];
     keys.sort();
     let digests: Vec<[u8; 32]> = keys
         .iter()
@@ -447,4 +450,38 @@ fn schedule_of_the_wrong_block_is_refused() {
         .execute_parallel(&t, &block, &s)
         .is_err());
     assert_eq!(t.lamports(&a), 1_000_000);
+}
+
+#[test]
+fn execute_block_falls_back_to_sequential_on_contended_blocks() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let genesis: Vec<(Pubkey, Account)> = (0..2000).map(|i| (key(i), sys(100_000_000))).collect();
+    let hot: Vec<Vec<u8>> = (0..3000)
+        .map(|i| transfer(key(i % 2), key(1 - i % 2), 1))
+        .collect();
+    let wide: Vec<Vec<u8>> = (0..3000)
+        .map(|i| transfer(key(i % 1000), key(1000 + i % 1000), 1))
+        .collect();
+    for (packets, want) in [(hot, ExecPath::Sequential), (wide, ExecPath::Parallel)] {
+        let block = prepare(&packets);
+        let t1 = table(&genesis, 16);
+        let reference = Executor::default().execute_sequential(&t1, &block);
+        let t2 = table(&genesis, 16);
+        let out = pool.install(|| Executor::default().execute_block(&t2, &block));
+        assert_eq!(out.path, want);
+        assert!(out.same_effects(&reference));
+        assert_eq!(out.state_hash(&t2), reference.state_hash(&t1));
+        assert_eq!(out.num_ok(), 3000);
+    }
+    // One thread: always sequential.
+    let one = [transfer(key(1), key(2), 1)];
+    let block = prepare(&one);
+    let t = table(&genesis, 16);
+    assert_eq!(
+        Executor::default().execute_block(&t, &block).path,
+        ExecPath::Sequential
+    );
 }

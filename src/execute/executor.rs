@@ -12,6 +12,22 @@ use super::{
     TxError, TxResult,
 };
 
+/// Transactions scheduled by the contention probe of [`Executor::execute_block`].
+pub const PROBE_TXS: usize = 2048;
+
+/// The probe's batches must average this many times `min_parallel_batch` transactions.
+const PROBE_MIN_AVG_BATCHES: usize = 4;
+
+/// Which path executed a block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExecPath {
+    /// In block order on one thread.
+    #[default]
+    Sequential,
+    /// Batch by batch from a schedule.
+    Parallel,
+}
+
 /// Default for [`ExecConfig::min_parallel_batch`].
 pub const DEFAULT_MIN_PARALLEL_BATCH: usize = 64;
 
@@ -51,6 +67,8 @@ pub struct BlockOutcome {
     /// Fees destroyed (`fees_charged - fees_collected`): all of them without a collector,
     /// or any amount that would overflow the collector's balance.
     pub fees_burnt: u64,
+    /// Which path ran the block.
+    pub path: ExecPath,
     /// Keys written to the table, in no particular order, possibly repeated (sorting them
     /// is left to the commitment step, [`BlockOutcome::state_hash`]).
     written: Vec<Pubkey>,
@@ -158,7 +176,7 @@ impl Executor {
             .iter()
             .map(|tx| self.execute_tx(table, tx, &mut scratch))
             .collect();
-        self.finish(table, results, vec![scratch])
+        self.finish(table, results, vec![scratch], ExecPath::Sequential)
     }
 
     /// Runs `block` batch by batch as `schedule` says (a schedule made by
@@ -222,11 +240,30 @@ impl Executor {
             }
         }
         scratches.push(local);
-        Ok(self.finish(table, results, scratches))
+        Ok(self.finish(table, results, scratches, ExecPath::Parallel))
     }
 
-    /// Schedules `block` and runs it with [`Executor::execute_parallel`].
+    /// Runs `block` the fastest way that gives the sequential result, on the current rayon
+    /// pool:
+    /// - one thread, or a block shorter than two [`ExecConfig::min_parallel_batch`]:
+    ///   sequentially;
+    /// - otherwise a contention probe schedules the first [`PROBE_TXS`] transactions; if
+    ///   their batches average fewer than 4 × [`ExecConfig::min_parallel_batch`]
+    ///   transactions (a contended block: too little to run side by side to pay for a
+    ///   barrier per batch and the lost block-order locality), sequentially;
+    /// - otherwise: the whole block is scheduled and run by [`Executor::execute_parallel`].
+    ///
+    /// [`BlockOutcome::path`] tells which path ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
+        let min_batch = self.config.min_parallel_batch.max(2);
+        if rayon::current_num_threads() <= 1 || block.len() < 2 * min_batch {
+            return self.execute_sequential(table, block);
+        }
+        let probe_len = block.len().min(PROBE_TXS);
+        let probe = crate::schedule::schedule(&block[..probe_len]);
+        if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
+            return self.execute_sequential(table, block);
+        }
         let schedule = crate::schedule::schedule(block);
         match self.execute_parallel(table, block, &schedule) {
             Ok(outcome) => outcome,
@@ -241,6 +278,7 @@ impl Executor {
         table: &AccountsTable,
         results: Vec<TxResult>,
         scratches: Vec<Scratch>,
+        path: ExecPath,
     ) -> BlockOutcome {
         let mut fees_charged = 0u64;
         let mut modified = Vec::with_capacity(scratches.iter().map(|s| s.modified.len()).sum());
@@ -268,6 +306,7 @@ impl Executor {
             fees_charged,
             fees_collected,
             fees_burnt: fees_charged - fees_collected,
+            path,
             written: modified,
         }
     }

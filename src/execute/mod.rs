@@ -11,6 +11,8 @@
 //!   sequentially ([`Executor::execute_sequential`], the reference) or batch by batch from
 //!   a [`crate::schedule::Schedule`] on rayon workers ([`Executor::execute_parallel`]).
 //!   Both give the same per-transaction results and the same state.
+//!   [`Executor::execute_block`] chooses: sequential on one thread or when a contention
+//!   probe finds the block too contended to gain from workers, scheduled otherwise.
 //! - [`workload`]: generated blocks (the p2p transfer workload) for benchmarks.
 //!
 //! # Fees and failures
@@ -42,7 +44,9 @@ mod transaction;
 pub mod workload;
 
 pub use error::{BlockError, InstructionError, TxError, TxResult};
-pub use executor::{BlockOutcome, ExecConfig, Executor, DEFAULT_MIN_PARALLEL_BATCH};
+pub use executor::{
+    BlockOutcome, ExecConfig, ExecPath, Executor, DEFAULT_MIN_PARALLEL_BATCH, PROBE_TXS,
+};
 pub use program::{InstructionContext, Program, ProgramRegistry};
 pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};
 pub use transaction::ExecTx;

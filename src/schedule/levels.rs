@@ -1,6 +1,8 @@
 //! Level assignment and the batches it gives.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use super::AccessSet;
 
@@ -88,9 +90,11 @@ struct KeyLevels {
 /// anyway).
 pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
     let n = txs.len();
-    // One id per distinct key; the state of key `id` is `states[id]`.
-    let mut ids: HashMap<A::Key, u32, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(n.min(1 << 16), Default::default());
+    let hasher = foldhash::fast::RandomState::default();
+    // Key interning: the table holds only 4-byte ids (small enough to stay in cache); the
+    // key and the levels of id `i` are `keys[i]` and `states[i]`.
+    let mut ids: HashTable<u32> = HashTable::new();
+    let mut keys: Vec<A::Key> = Vec::new();
     let mut states: Vec<KeyLevels> = Vec::new();
     let mut scratch: Vec<(u32, bool)> = Vec::new();
     let mut levels: Vec<u32> = Vec::with_capacity(n);
@@ -101,11 +105,22 @@ pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
         scratch.clear();
         let mut level = 1u32;
         tx.for_each_access(|key, writable| {
-            let next = states.len() as u32;
-            let id = *ids.entry(key).or_insert(next);
-            if id == next {
-                states.push(KeyLevels::default());
-            }
+            let h = hasher.hash_one(key);
+            let found = ids
+                .find(h, |&id| keys.get(id as usize) == Some(&key))
+                .copied();
+            let id = match found {
+                Some(id) => id,
+                None => {
+                    let id = keys.len() as u32;
+                    keys.push(key);
+                    states.push(KeyLevels::default());
+                    ids.insert_unique(h, id, |&i| {
+                        keys.get(i as usize).map_or(0, |k| hasher.hash_one(k))
+                    });
+                    id
+                }
+            };
             if let Some(s) = states.get(id as usize) {
                 let after = if writable {
                     s.write.max(s.read)
