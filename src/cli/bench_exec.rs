@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use txpipe::execute::workload::P2pBlock;
-use txpipe::execute::{BlockOutcome, ExecTx, Executor};
+use txpipe::execute::{BlockOutcome, ExecConfig, ExecTx, Executor, ProgramRegistry};
 use txpipe::schedule::{schedule, ScheduleStats};
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
@@ -31,6 +31,13 @@ pub struct BenchExecArgs {
     /// Seed of the generated block.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Always take the windowed parallel path (no sequential fallback for one thread or a
+    /// contended block).
+    #[arg(long)]
+    force_parallel: bool,
+    /// Transactions per scheduling window of the parallel path.
+    #[arg(long, default_value_t = txpipe::execute::DEFAULT_WINDOW as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    window: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -98,7 +105,14 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()
         .context("generated packet does not parse")?;
     let exec_block: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
-    let executor = Executor::default();
+    let executor = Executor::new(
+        ProgramRegistry::default(),
+        ExecConfig {
+            allow_sequential: !args.force_parallel,
+            window: usize::try_from(args.window).context("--window too large")?,
+            ..ExecConfig::default()
+        },
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

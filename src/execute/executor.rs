@@ -28,6 +28,9 @@ pub enum ExecPath {
     Parallel,
 }
 
+/// Default for [`ExecConfig::window`].
+pub const DEFAULT_WINDOW: usize = 2048;
+
 /// Default for [`ExecConfig::min_parallel_batch`].
 pub const DEFAULT_MIN_PARALLEL_BATCH: usize = 64;
 
@@ -43,6 +46,12 @@ pub struct ExecConfig {
     /// over workers costs more than it saves (a fully contended block is one transaction
     /// per batch).
     pub min_parallel_batch: usize,
+    /// Transactions scheduled and run together by [`Executor::execute_block`] (default
+    /// [`DEFAULT_WINDOW`]).
+    pub window: usize,
+    /// Whether [`Executor::execute_block`] may choose the sequential path (one thread, or
+    /// a contended block). Default `true`; `false` always runs the windowed parallel path.
+    pub allow_sequential: bool,
 }
 
 impl Default for ExecConfig {
@@ -51,6 +60,8 @@ impl Default for ExecConfig {
             lamports_per_signature: LAMPORTS_PER_SIGNATURE,
             fee_collector: None,
             min_parallel_batch: DEFAULT_MIN_PARALLEL_BATCH,
+            window: DEFAULT_WINDOW,
+            allow_sequential: true,
         }
     }
 }
@@ -200,16 +211,39 @@ impl Executor {
                 block: block.len(),
             });
         }
-        let threads = rayon::current_num_threads().max(1);
-        let min_batch = self.config.min_parallel_batch.max(2);
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
         let mut local = Scratch::default();
         let mut scratches: Vec<Scratch> = Vec::new();
+        self.run_batches(
+            table,
+            block,
+            schedule,
+            &mut results,
+            &mut local,
+            &mut scratches,
+        );
+        scratches.push(local);
+        Ok(self.finish(table, results, scratches, ExecPath::Parallel))
+    }
+
+    /// Runs the batches of `schedule` (made for `block`) into `results` (one slot per
+    /// transaction of `block`); small batches on the calling thread with `local`.
+    fn run_batches(
+        &self,
+        table: &AccountsTable,
+        block: &[ExecTx<'_>],
+        schedule: &Schedule,
+        results: &mut [TxResult],
+        local: &mut Scratch,
+        scratches: &mut Vec<Scratch>,
+    ) {
+        let threads = rayon::current_num_threads().max(1);
+        let min_batch = self.config.min_parallel_batch.max(2);
         for batch in schedule.batches() {
             if threads == 1 || batch.len() < min_batch {
                 for &i in batch {
                     if let (Some(tx), Some(r)) = (block.get(i), results.get_mut(i)) {
-                        *r = self.execute_tx(table, tx, &mut local);
+                        *r = self.execute_tx(table, tx, local);
                     }
                 }
                 continue;
@@ -239,8 +273,6 @@ impl Executor {
                 scratches.push(scratch);
             }
         }
-        scratches.push(local);
-        Ok(self.finish(table, results, scratches, ExecPath::Parallel))
     }
 
     /// Runs `block` the fastest way that gives the sequential result, on the current rayon
@@ -251,25 +283,36 @@ impl Executor {
     ///   their batches average fewer than 4 × [`ExecConfig::min_parallel_batch`]
     ///   transactions (a contended block: too little to run side by side to pay for a
     ///   barrier per batch and the lost block-order locality), sequentially;
-    /// - otherwise: the whole block is scheduled and run by [`Executor::execute_parallel`].
+    /// - otherwise the block is cut into windows of [`ExecConfig::window`] transactions,
+    ///   each scheduled and run as [`Executor::execute_parallel`] runs a block, one window
+    ///   after the other (the windows' batches are conflict-free and ordered, so the
+    ///   result is still the sequential one; the windows keep the working set in cache).
     ///
     /// [`BlockOutcome::path`] tells which path ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
         let min_batch = self.config.min_parallel_batch.max(2);
-        if rayon::current_num_threads() <= 1 || block.len() < 2 * min_batch {
-            return self.execute_sequential(table, block);
+        if self.config.allow_sequential {
+            if rayon::current_num_threads() <= 1 || block.len() < 2 * min_batch {
+                return self.execute_sequential(table, block);
+            }
+            let probe_len = block.len().min(PROBE_TXS);
+            let probe = crate::schedule::schedule(&block[..probe_len]);
+            if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
+                return self.execute_sequential(table, block);
+            }
         }
-        let probe_len = block.len().min(PROBE_TXS);
-        let probe = crate::schedule::schedule(&block[..probe_len]);
-        if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
-            return self.execute_sequential(table, block);
+        // Window by window: each window is scheduled and run before the next, so that
+        // the batches of a window find its transactions and accounts still in cache.
+        let window = self.config.window.max(min_batch);
+        let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
+        let mut local = Scratch::default();
+        let mut scratches: Vec<Scratch> = Vec::new();
+        for (txs, out) in block.chunks(window).zip(results.chunks_mut(window)) {
+            let schedule = crate::schedule::schedule(txs);
+            self.run_batches(table, txs, &schedule, out, &mut local, &mut scratches);
         }
-        let schedule = crate::schedule::schedule(block);
-        match self.execute_parallel(table, block, &schedule) {
-            Ok(outcome) => outcome,
-            // Unreachable: the schedule is made from this block.
-            Err(_) => self.execute_sequential(table, block),
-        }
+        scratches.push(local);
+        self.finish(table, results, scratches, ExecPath::Parallel)
     }
 
     /// Credits the fee collector and gathers the modified keys.

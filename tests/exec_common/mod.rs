@@ -160,5 +160,21 @@ pub fn run_both(
             .execute_parallel(&par_table, block, &s)
             .unwrap_or_else(|e| panic!("{e}"))
     });
+    // The windowed path of `execute_block` (forced, small windows) must agree as well.
+    let windowed = Executor::new(
+        ProgramRegistry::default(),
+        ExecConfig {
+            allow_sequential: false,
+            window: 97,
+            ..executor.config().clone()
+        },
+    );
+    let win_table = table(genesis, 32);
+    let win = pool.install(|| windowed.execute_block(&win_table, block));
+    assert!(
+        win.same_effects(&seq),
+        "windowed path differs from sequential"
+    );
+    assert_eq!(win_table.snapshot(), seq_table.snapshot());
     (seq_table, seq, par_table, par)
 }
