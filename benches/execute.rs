@@ -1,12 +1,13 @@
 //! Execution benchmarks: a block of 10,000 p2p System transfers over N accounts
-//! (N = 2 is full contention), sequential versus scheduled parallel on 1 and 2 threads,
-//! plus the scheduler alone.
+//! (N = 2 is full contention): sequential; the scheduler alone; the windowed parallel path
+//! forced (`parallel_1t`, `parallel_2t`); and `execute_block`'s own choice (`auto_*`),
+//! on 1 and 2 threads. Every table starts evicted from the private caches.
 //!
 //! `cargo bench --bench execute`; throughput is reported in transactions per second.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use txpipe::execute::workload::P2pBlock;
-use txpipe::execute::{ExecTx, Executor};
+use txpipe::execute::{ExecConfig, ExecTx, Executor, ProgramRegistry};
 use txpipe::schedule::schedule;
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
@@ -32,6 +33,13 @@ fn execute(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(TXS as u64));
     let executor = Executor::default();
+    let forced = Executor::new(
+        ProgramRegistry::default(),
+        ExecConfig {
+            allow_sequential: false,
+            ..ExecConfig::default()
+        },
+    );
     for n in ACCOUNTS {
         let block = match P2pBlock::generate(n, TXS, 7) {
             Ok(b) => b,
@@ -63,15 +71,19 @@ fn execute(c: &mut Criterion) {
                 .num_threads(threads)
                 .build()
                 .unwrap_or_else(|e| panic!("pool: {e}"));
+            // The windowed parallel path, forced (no sequential fallback).
             group.bench_function(BenchmarkId::new(format!("parallel_{threads}t"), n), |b| {
                 b.iter_batched(
                     || fresh(&block),
-                    |table| {
-                        pool.install(|| {
-                            let s = schedule(&txs);
-                            executor.execute_parallel(&table, &txs, &s)
-                        })
-                    },
+                    |table| pool.install(|| forced.execute_block(&table, &txs)),
+                    BatchSize::PerIteration,
+                )
+            });
+            // What `execute_block` chooses (sequential on one thread or a contended block).
+            group.bench_function(BenchmarkId::new(format!("auto_{threads}t"), n), |b| {
+                b.iter_batched(
+                    || fresh(&block),
+                    |table| pool.install(|| executor.execute_block(&table, &txs)),
                     BatchSize::PerIteration,
                 )
             });
