@@ -291,6 +291,9 @@ impl Executor {
     /// [`BlockOutcome::path`] tells which path ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
         let min_batch = self.config.min_parallel_batch.max(2);
+        let window = self.config.window.max(min_batch);
+        // The probe's schedule, kept when it is exactly the first window's.
+        let mut first = None;
         if self.config.allow_sequential {
             if rayon::current_num_threads() <= 1 || block.len() < 2 * min_batch {
                 return self.execute_sequential(table, block);
@@ -300,15 +303,20 @@ impl Executor {
             if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
                 return self.execute_sequential(table, block);
             }
+            if probe_len == window.min(block.len()) {
+                first = Some(probe);
+            }
         }
         // Window by window: each window is scheduled and run before the next, so that
         // the batches of a window find its transactions and accounts still in cache.
-        let window = self.config.window.max(min_batch);
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
         let mut local = Scratch::default();
         let mut scratches: Vec<Scratch> = Vec::new();
         for (txs, out) in block.chunks(window).zip(results.chunks_mut(window)) {
-            let schedule = crate::schedule::schedule(txs);
+            let schedule = match first.take() {
+                Some(s) => s,
+                None => crate::schedule::schedule(txs),
+            };
             self.run_batches(table, txs, &schedule, out, &mut local, &mut scratches);
         }
         scratches.push(local);
