@@ -381,7 +381,8 @@ proptest! {
             p[i] = byte;
             if let Ok(v) = TransactionView::parse(&p) {
                 let _ = v.account_keys(None);
-                let _ = (0..v.num_account_keys() + 2).map(|i| v.is_writable(i)).count();
+                let flags: Vec<bool> = (0..v.num_account_keys() + 2).map(|i| v.is_writable(i)).collect();
+                assert!(!flags[v.num_account_keys()], "past the last key is not writable");
             }
         });
     }

@@ -31,7 +31,10 @@ fn pk(i: u64) -> [u8; 32] {
 const BH: [u8; 32] = [3; 32];
 
 /// Blocks in which every outcome appears, with the genesis they run against.
-fn mixed_blocks() -> (Vec<(txpipe::Pubkey, Account)>, Vec<Vec<Vec<u8>>>) {
+type Genesis = Vec<(txpipe::Pubkey, Account)>;
+type Blocks = Vec<Vec<Vec<u8>>>;
+
+fn mixed_blocks() -> (Genesis, Blocks) {
     let genesis: Vec<_> = (0..6)
         .map(|i| (pk(i), Account::new(1_000_000, build::SYSTEM_PROGRAM_ID)))
         .collect();
@@ -252,7 +255,7 @@ impl SigVerifier for FlakyGpu {
         "flaky-gpu"
     }
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        if self.calls.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+        if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
             // scribble over the output first: a failed batch must not leak verdicts
             out.iter_mut().for_each(|v| *v = true);
             return Err(SigVerifyError::GpuFailure("injected: device lost".into()));

@@ -270,7 +270,7 @@ impl Workload {
                     sign_plan(p, &keys, &pubkeys)
                 };
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % step == 0 || n == total {
+                if n.is_multiple_of(step) || n == total {
                     progress(n, total);
                 }
                 packet
