@@ -5,6 +5,14 @@
 //! without knowing the seed). Each operation locks exactly one stripe for the duration of
 //! one map operation, so readers and writers of different stripes never wait on each
 //! other, and no lock is ever held while another is taken (no deadlock).
+//!
+//! Why not dashmap, scc or papaya: dashmap is this same design (shards of `RwLock` around
+//! hash maps) but hashes a key twice (shard, then bucket) and has no bulk load that locks
+//! each shard once; scc and papaya are lock-free designs whose advantage shows under
+//! heavy write contention on one key, which the scheduler rules out (a batch never
+//! writes a key twice). Own striping over `hashbrown::HashTable` takes one seeded hash
+//! per operation and adds no crate to the tree (hashbrown and foldhash already come with
+//! wgpu).
 
 use std::hash::BuildHasher;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
