@@ -217,7 +217,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot use backend {}", args.backend))?,
     );
     if args.backend == BackendChoice::Auto && !verifier.has_gpu() {
-        eprintln!("txpipe: no GPU adapter found; verifying signatures on the CPU");
+        match txpipe::gpu::adapter_is_software() {
+            Some(true) => eprintln!(
+                "txpipe: only a software GPU adapter found (slower than the CPU); verifying signatures on the CPU (--backend gpu forces it)"
+            ),
+            _ => eprintln!("txpipe: no GPU adapter found; verifying signatures on the CPU"),
+        }
     }
     let config = PipelineConfig {
         backend: args.backend,

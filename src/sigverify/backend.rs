@@ -91,15 +91,20 @@ impl std::fmt::Debug for BackendVerifier {
 }
 
 impl BackendVerifier {
-    /// Opens the backend the user asked for. `auto` without an adapter quietly uses the
-    /// CPU (see [`BackendVerifier::gpu_unavailable_reason`]); `gpu` without one is an error.
+    /// Opens the backend the user asked for. `auto` uses the CPU when there is no adapter
+    /// or only a software one (lavapipe); `gpu` without an adapter is an error.
     ///
     /// # Errors
     /// [`SigVerifyError::NoGpu`] when `choice` is `gpu` and no adapter can be opened.
     pub fn open(choice: BackendChoice) -> Result<Self, SigVerifyError> {
         let gpu = match choice {
             BackendChoice::Cpu => None,
-            BackendChoice::Auto => crate::gpu::open_sig_verifier().ok(),
+            // a software adapter (lavapipe) is slower than the CPU backend: `auto` skips
+            // it without compiling the kernel; `gpu` uses it
+            BackendChoice::Auto => match crate::gpu::adapter_is_software() {
+                Some(false) => crate::gpu::open_sig_verifier().ok(),
+                _ => None,
+            },
             BackendChoice::Gpu => Some(crate::gpu::open_sig_verifier()?),
         };
         Ok(Self::from_parts(choice, CpuVerifier::new(), gpu))
