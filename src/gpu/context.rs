@@ -204,7 +204,7 @@ pub fn adapters_report() -> Vec<AdapterReport> {
                 driver: format!("{} {}", info.driver, info.driver_info)
                     .trim()
                     .to_string(),
-                max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+                max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
                 max_buffer_size: limits.max_buffer_size,
                 max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
                 max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
@@ -512,6 +512,20 @@ impl GpuContext {
     /// # Errors
     /// [`GpuError::Readback`] or [`GpuError::Timeout`].
     pub fn read_mapped(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>, GpuError> {
+        self.read_mapped_after(buffer, size, None)
+    }
+
+    /// As [`GpuContext::read_mapped`], but waits only for submission `after` (the one that
+    /// filled the buffer), not for later submissions, so the GPU can keep running them.
+    ///
+    /// # Errors
+    /// [`GpuError::Readback`] or [`GpuError::Timeout`].
+    pub fn read_mapped_after(
+        &self,
+        buffer: &wgpu::Buffer,
+        size: u64,
+        after: Option<wgpu::SubmissionIndex>,
+    ) -> Result<Vec<u8>, GpuError> {
         if size == 0 {
             return Ok(Vec::new());
         }
@@ -521,18 +535,30 @@ impl GpuContext {
             let _ = tx.send(r);
         });
         match self.device.poll(wgpu::PollType::Wait {
-            submission_index: None,
+            submission_index: after,
             timeout: Some(self.timeout),
         }) {
             Ok(_) => {}
             Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
             Err(e) => return Err(GpuError::Readback(e.to_string())),
         }
-        match rx.recv_timeout(self.timeout) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(GpuError::Readback(e.to_string())),
-            Err(e) => return Err(GpuError::Readback(e.to_string())),
-        }
+        let mapped = match rx.try_recv() {
+            Ok(r) => r,
+            Err(_) => {
+                // The callback fires on a later poll: wait for everything submitted so far.
+                match self.device.poll(wgpu::PollType::Wait {
+                    submission_index: None,
+                    timeout: Some(self.timeout),
+                }) {
+                    Ok(_) => {}
+                    Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
+                    Err(e) => return Err(GpuError::Readback(e.to_string())),
+                }
+                rx.recv_timeout(self.timeout)
+                    .map_err(|e| GpuError::Readback(e.to_string()))?
+            }
+        };
+        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
         let out = {
             let view = slice
                 .get_mapped_range()
@@ -554,7 +580,7 @@ impl GpuContext {
         });
         if !data.is_empty() {
             let mut padded;
-            let bytes = if data.len() % 4 == 0 {
+            let bytes = if data.len().is_multiple_of(4) {
                 data
             } else {
                 padded = data.to_vec();

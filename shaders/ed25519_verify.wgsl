@@ -1,0 +1,131 @@
+// ed25519 verification with exactly the acceptance of ed25519-dalek 2.2.0 `verify_strict`,
+// one signature per invocation:
+//   s < l; A and R decompress (curve25519-dalek rules); neither has small order;
+//   k = SHA-512(R || A || M) mod l; valid iff compress([k](-A) + [s]B) == R byte for byte.
+//
+// Items: ITEM_WORDS u32 per signature: A (8 words), R (8), s (8), message offset in words
+// into `msgs`, message length in bytes. Messages start on word boundaries.
+// Verdicts: one u32 per signature (1 valid, 0 invalid).
+
+const ITEM_WORDS: u32 = 26u;
+const WORKGROUP: u32 = 64u;
+
+struct Params {
+    count: u32,
+    op: u32,
+    pre: u32,
+    pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> items: array<u32>;
+@group(0) @binding(2) var<storage, read> msgs: array<u32>;
+@group(0) @binding(3) var<storage, read> base_table: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<u32>;
+
+// l = 2^252 + 27742317777372353535851937790883648493 in 16-bit limbs.
+const SC_L: array<u32, 16> = array<u32, 16>(0xd3edu, 0x5cf5u, 0x631au, 0x5812u, 0x9cd6u, 0xa2f7u, 0xf9deu, 0x14deu, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0x1000u);
+
+// The q-th little-endian word of the hashed input: `pre` bytes of R || A (64 or 0), then
+// the message of item `item`.
+fn sha_input_word(item: u32, pre: u32, q: u32) -> u32 {
+    let base = item * ITEM_WORDS;
+    if (q * 4u < pre) {
+        if (q < 8u) {
+            return items[base + 8u + q];
+        }
+        return items[base + q - 8u];
+    }
+    return msgs[items[base + 24u] + q - pre / 4u];
+}
+
+fn load8(offset: u32) -> array<u32, 8> {
+    var w: array<u32, 8>;
+    for (var i = 0u; i < 8u; i++) {
+        w[i] = items[offset + i];
+    }
+    return w;
+}
+
+fn eq8(a_in: array<u32, 8>, b_in: array<u32, 8>) -> bool {
+    var a = a_in;
+    var b = b_in;
+    var diff = 0u;
+    for (var i = 0u; i < 8u; i++) {
+        diff = diff | (a[i] ^ b[i]);
+    }
+    return diff == 0u;
+}
+
+// s < l (Scalar::from_canonical_bytes).
+fn sc_is_canonical(s_in: array<u32, 8>) -> bool {
+    var s = s_in;
+    var l = SC_L;
+    var borrow = 0i;
+    for (var i = 0u; i < 16u; i++) {
+        let limb = (s[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu;
+        borrow = (i32(limb) - i32(l[i]) + borrow) >> 16u;
+    }
+    // s - l borrowed: s < l.
+    return borrow != 0i;
+}
+
+// A 512-bit little-endian integer (16 words) reduced mod l (Scalar::from_bytes_mod_order_wide),
+// bit by bit: r = 2r + bit, minus l when r >= l. r < l < 2^253 throughout.
+fn sc_reduce512(d_in: array<u32, 16>) -> array<u32, 8> {
+    var d = d_in;
+    var l = SC_L;
+    var r: array<u32, 16>;
+    for (var bit = 512u; bit > 0u; bit--) {
+        var carry = (d[(bit - 1u) >> 5u] >> ((bit - 1u) & 31u)) & 1u;
+        for (var i = 0u; i < 16u; i++) {
+            let v = (r[i] << 1u) | carry;
+            carry = v >> 16u;
+            r[i] = v & 0xffffu;
+        }
+        var m: array<u32, 16>;
+        var borrow = 0i;
+        for (var i = 0u; i < 16u; i++) {
+            let t = i32(r[i]) - i32(l[i]) + borrow;
+            m[i] = u32(t & 0xffff);
+            borrow = t >> 16u;
+        }
+        if (borrow == 0i) {
+            r = m;
+        }
+    }
+    var w: array<u32, 8>;
+    for (var k = 0u; k < 8u; k++) {
+        w[k] = r[2u * k] | (r[2u * k + 1u] << 16u);
+    }
+    return w;
+}
+
+fn verify_one(i: u32) -> u32 {
+    let base = i * ITEM_WORDS;
+    let s_w = load8(base + 16u);
+    if (!sc_is_canonical(s_w)) {
+        return 0u;
+    }
+    fr_init();
+    // R (words 8..16) then A (words 0..8): both must decode and not have small order.
+    // A last, so N = -A afterwards.
+    for (var j = 0u; j < 2u; j++) {
+        if (ge_decompress(load8(base + 8u - 8u * j)) == 0u || p_is_identity()) {
+            return 0u;
+        }
+    }
+    let digest = sha512_digest(i, 64u, 64u + items[base + 25u]);
+    let k = sc_reduce512(digest);
+    ge_double_scalar_mul(k, s_w);
+    return select(0u, 1u, eq8(p_compress(), load8(base + 8u)));
+}
+
+@compute @workgroup_size(64)
+fn verify_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= params.count) {
+        return;
+    }
+    out[i] = verify_one(i);
+}
