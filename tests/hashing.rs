@@ -349,3 +349,27 @@ fn cli_hash_cpu() {
 fn cli_poh_cpu() {
     cli_poh_check("cpu");
 }
+
+#[test]
+fn cli_poh_verify_refuses_hostile_hash_counts() {
+    let dir = std::env::temp_dir().join(format!("txpipe-poh-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("chain.jsonl");
+    let zero = "00".repeat(32);
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"format\":\"txpipe-poh-v1\",\"start_hash\":\"{zero}\"}}\n{{\"num_hashes\":18446744073709551615,\"hash\":\"{zero}\",\"transactions\":[]}}\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_txpipe"))
+        .args(["poh-verify", "--backend", "cpu"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--max-hashes"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -73,6 +73,11 @@ pub struct PohVerifyArgs {
     /// Backend: auto (GPU for many entries on a hardware adapter), cpu, or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
+    /// Refuse chains that ask for more SHA-256 applications than this in total (a hostile
+    /// file could otherwise ask for 2^64). The default, 10^11, is about 8 hours of slots
+    /// at Solana's pace.
+    #[arg(long, default_value_t = 100_000_000_000)]
+    max_hashes: u64,
     /// Chain file in the format `poh-gen` writes (`-` for standard input).
     file: PathBuf,
 }
@@ -238,6 +243,13 @@ pub fn poh_verify(args: PohVerifyArgs) -> anyhow::Result<ExitCode> {
     let hasher = BackendHasher::open(args.backend).context("cannot open the hash backend")?;
     let mut input = open_input(Some(&args.file))?;
     let (start, entries) = read_chain(&mut *input)?;
+    let requested = poh::total_hashes(&entries);
+    if requested > args.max_hashes {
+        anyhow::bail!(
+            "the chain asks for {requested} hashes, more than --max-hashes {}",
+            args.max_hashes
+        );
+    }
     let before = hasher.stats();
     let t0 = Instant::now();
     let verdicts = poh::entry_verdicts(&start, &entries, &hasher)?;
