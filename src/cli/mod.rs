@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod bench_exec;
 mod hash;
+mod info;
 mod io;
 mod poh;
 mod replay;
@@ -40,6 +41,8 @@ enum Command {
     PohGen(poh::PohGenArgs),
     /// Verify a proof-of-history chain file; prints a JSON verdict with the first bad entry.
     PohVerify(poh::PohVerifyArgs),
+    /// GPU adapters found, the one txpipe uses, pipeline cache, start-up times.
+    Info(info::InfoArgs),
 }
 
 /// Runs the command line; errors are printed to stderr with a non-zero exit status.
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Hash(args) => hash::hash(args),
         Command::PohGen(args) => poh::poh_gen(args),
         Command::PohVerify(args) => poh::poh_verify(args),
+        Command::Info(args) => info::info(args),
     };
     match result {
         Ok(code) => code,

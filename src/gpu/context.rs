@@ -430,6 +430,16 @@ impl GpuContext {
         Ok(pipeline)
     }
 
+    /// Adds a timing line to the start-up report (e.g. a first dispatch that compiled).
+    pub fn record_timing(&self, label: &str, elapsed: Duration) {
+        if let Ok(mut s) = self.startup.lock() {
+            s.pipelines.push(PipelineTiming {
+                label: label.to_string(),
+                elapsed,
+            });
+        }
+    }
+
     /// Writes the pipeline cache to disk (atomically: temp file then rename). Called after
     /// pipelines are created; errors are ignored (the cache is an optimisation).
     pub fn save_pipeline_cache(&self) {

@@ -101,12 +101,53 @@ impl Ed25519Kernel {
         ctx.save_pipeline_cache();
         let base_table =
             ctx.storage_buffer_init("ed25519 base table", bytemuck::cast_slice(&BASE_TABLE));
-        Ok(Self {
+        let kernel = Self {
             ctx,
             pipeline,
             layout,
             base_table,
-        })
+        };
+        kernel.warm_up(label)?;
+        Ok(kernel)
+    }
+
+    /// One empty dispatch, waited for without the batch timeout: some drivers (llvmpipe)
+    /// compile at the first dispatch, which must not count against a batch.
+    fn warm_up(&self, label: &str) -> Result<(), GpuError> {
+        let t0 = std::time::Instant::now();
+        let device = self.ctx.device();
+        let params = self.ctx.storage_buffer_init("warm-up items", &[0u8; 16]);
+        let uniform = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("warm-up params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let msgs = self.ctx.storage_buffer_init("warm-up msgs", &[0u8; 16]);
+        let out = self.ctx.storage_buffer_init("warm-up out", &[0u8; 16]);
+        let bind_group = self.bind_group(&uniform, &params, &msgs, &out);
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("warm-up"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("warm-up"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(1, 1, 1);
+        }
+        let index = self.ctx.submit([encoder.finish()])?;
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .map_err(|e| GpuError::Submission(e.to_string()))?;
+        self.ctx
+            .record_timing(&format!("{label} (first dispatch)"), t0.elapsed());
+        Ok(())
     }
 
     /// The process-wide verification kernel (compiled once).
