@@ -259,3 +259,21 @@ fn mismatched_lengths_are_an_error_not_a_verdict() {
     let mut out = vec![false; 2];
     assert!(gpu.verify_into(&items, &mut out).is_err());
 }
+
+#[test]
+fn backend_gpu_choice_uses_the_gpu_and_agrees() {
+    let Some(_) = gpu() else { return };
+    let backend = BackendVerifier::open(BackendChoice::Gpu).expect("--backend gpu must open");
+    let cases = testing::adversarial(testing::CATEGORIES.len() * 3, 13);
+    let items = items(&cases);
+    let mut out = vec![false; items.len()];
+    let used = backend.verify_routed(&items, &mut out).expect("verify");
+    assert_eq!(used, Backend::Gpu);
+    let reference: Vec<bool> = cases
+        .iter()
+        .map(|c| reference_verify(&c.pubkey, &c.message, &c.signature))
+        .collect();
+    assert_eq!(out, reference);
+    assert_eq!(backend.stats().gpu_signatures, items.len() as u64);
+    assert_eq!(backend.stats().gpu_failures, 0);
+}
