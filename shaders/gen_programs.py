@@ -74,7 +74,9 @@ mul(c, "RPRIME", "R", "SQRT_M1")
 sub(c, "NR", "ZERO", "R")
 sub(c, "NRPRIME", "ZERO", "RPRIME")
 
-def dbl(c):
+def dbl(c, with_t=True):
+    """P = 2P. T is only needed by a following addition: doublings followed by another
+    doubling (or by the identity test) skip it."""
     mul(c, "T0", "PX", "PX")
     mul(c, "T1", "PY", "PY")
     mul(c, "T2", "PZ", "PZ")
@@ -88,7 +90,8 @@ def dbl(c):
     mul(c, "PX", "T6", "T7")
     mul(c, "PY", "T4", "T5")
     mul(c, "PZ", "T5", "T7")
-    mul(c, "PT", "T6", "T4")
+    if with_t:
+        mul(c, "PT", "T6", "T4")
 
 def add_pq(c):
     sub(c, "T0", "PY", "PX")
@@ -119,7 +122,7 @@ copy(c, "CA", "PX")
 copy(c, "CB", "PY")
 copy(c, "CZ", "PZ")
 copy(c, "CT", "PT")
-dbl(c); dbl(c); dbl(c)
+dbl(c, False); dbl(c, False); dbl(c, False)
 
 # Q = cached(N); P = N.
 c = prog("CACHE_N")
@@ -142,7 +145,7 @@ c = prog("ADD_PQ")
 add_pq(c)
 
 c = prog("DBL4")
-dbl(c); dbl(c); dbl(c); dbl(c)
+dbl(c, False); dbl(c, False); dbl(c, False); dbl(c)
 
 # Affine coordinates: T0 = X/Z, T1 = Y/Z.
 c = prog("AFFINE")
