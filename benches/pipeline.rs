@@ -11,7 +11,10 @@ use txpipe::tx::TransactionView;
 fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
     group.sample_size(10);
-    for (name, contention) in [("uniform", Contention::Uniform), ("hot0.5", Contention::Hot(0.5))] {
+    for (name, contention) in [
+        ("uniform", Contention::Uniform),
+        ("hot0.5", Contention::Hot(0.5)),
+    ] {
         let w = Workload::generate(
             &WorkloadSpec {
                 accounts: 1000,

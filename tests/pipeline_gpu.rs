@@ -69,7 +69,9 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
         sigverify_batch: 30,
         genesis: w.genesis.clone(),
         verifier: Some(Arc::clone(&verifier)),
-        hasher: Some(Arc::new(BackendHasher::open(BackendChoice::Cpu).expect("cpu hasher"))),
+        hasher: Some(Arc::new(
+            BackendHasher::open(BackendChoice::Cpu).expect("cpu hasher"),
+        )),
         ..PipelineConfig::default()
     };
     let (reference, _) = run_reference(&config, &blocks).expect("reference");
