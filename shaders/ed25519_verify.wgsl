@@ -5,7 +5,7 @@
 //
 // Items: ITEM_WORDS u32 per signature: A (8 words), R (8), s (8), message offset in words
 // into `msgs`, message length in bytes. Messages start on word boundaries.
-// Verdicts: one u32 per signature (1 valid, 0 invalid).
+// Verdicts: one byte per signature (1 valid, 0 invalid), four to a u32, little-endian.
 
 const ITEM_WORDS: u32 = 26u;
 const WORKGROUP: u32 = 64u;
@@ -121,11 +121,24 @@ fn verify_one(i: u32) -> u32 {
     return select(0u, 1u, eq8(p_compress(), load8(base + 8u)));
 }
 
+// Verdicts of one workgroup, packed four to a word (one byte per signature) on the way out.
+var<workgroup> wg_verdicts: array<u32, 64>;
+
 @compute @workgroup_size(64)
-fn verify_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn verify_main(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
     let i = gid.x;
-    if (i >= params.count) {
-        return;
+    var v = 0u;
+    if (i < params.count) {
+        v = verify_one(i);
     }
-    out[i] = verify_one(i);
+    wg_verdicts[lid] = v;
+    // uniform control flow: every invocation of the workgroup reaches the barrier
+    workgroupBarrier();
+    if ((lid & 3u) == 0u && i < params.count) {
+        out[i >> 2u] = wg_verdicts[lid] | (wg_verdicts[lid + 1u] << 8u)
+            | (wg_verdicts[lid + 2u] << 16u) | (wg_verdicts[lid + 3u] << 24u);
+    }
 }

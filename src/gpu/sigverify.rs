@@ -4,7 +4,7 @@
 //! Host habits: the pipeline, its layout and the base-point table are created once per
 //! process; each verifier owns two slots of buffers (double buffering) that grow and are
 //! reused; a batch is cut into chunks that fit the device limits, and the host packs chunk
-//! N+1 while the GPU runs chunk N. One `u32` verdict per signature is read back.
+//! N+1 while the GPU runs chunk N. One byte of verdict per signature is read back.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -273,7 +273,8 @@ impl Slot {
         let queue = ctx.queue();
         let items_bytes = (self.host_items.len() * 4) as u64;
         let msgs_bytes = (self.host_msgs.len() * 4) as u64;
-        let out_bytes = u64::from(count) * 4;
+        // one byte per verdict, four to a word
+        let out_bytes = u64::from(count).div_ceil(4) * 4;
         self.items.ensure(device, items_bytes);
         self.msgs.ensure(device, msgs_bytes);
         self.out.ensure(device, out_bytes);
@@ -327,16 +328,16 @@ impl Slot {
             return Err(GpuError::Readback("read-back buffer missing".into()));
         };
         ctx.wait(index.clone())?;
-        let bytes = ctx.read_mapped_after(readback, (out.len() * 4) as u64, Some(index))?;
-        if bytes.len() != out.len() * 4 {
+        let len = out.len().div_ceil(4) * 4;
+        let bytes = ctx.read_mapped_after(readback, len as u64, Some(index))?;
+        if bytes.len() != len {
             return Err(GpuError::Readback(format!(
-                "got {} bytes of verdicts, expected {}",
+                "got {} bytes of verdicts, expected {len}",
                 bytes.len(),
-                out.len() * 4
             )));
         }
-        for (v, w) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-            *v = u32::from_le_bytes([w[0], w[1], w[2], w[3]]) == 1;
+        for (v, b) in out.iter_mut().zip(&bytes) {
+            *v = *b == 1;
         }
         Ok(())
     }
