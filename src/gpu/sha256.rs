@@ -199,27 +199,49 @@ impl GpuHasher {
                 },
             ],
         });
-        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("sha256_batch"),
-        });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("sha256_batch"),
+        let pass = Passes {
+            label: "sha256_batch",
+            pipeline: &self.batch_pipeline,
+            bind: &bind,
+            count,
+            passes: 1,
+        };
+        self.run_and_read(&pass, outb, readback, out_bytes, out)
+    }
+
+    /// Encodes `pass.passes` compute passes of `pass.pipeline` over `pass.count` items (one
+    /// pass per dispatch: a pass boundary orders the read-modify-write of buffers between
+    /// dispatches on every backend), copies `bytes` of `outb` to `readback`, submits, waits,
+    /// and converts the read-back words into `out`.
+    fn run_and_read(
+        &self,
+        pass: &Passes<'_>,
+        outb: &wgpu::Buffer,
+        readback: &wgpu::Buffer,
+        bytes: u64,
+        out: &mut [Hash],
+    ) -> Result<(), HashError> {
+        let mut enc = self
+            .ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(pass.label),
+            });
+        for _ in 0..pass.passes {
+            let mut cpass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(pass.label),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&self.batch_pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(count.div_ceil(WORKGROUP), 1, 1);
+            cpass.set_pipeline(pass.pipeline);
+            cpass.set_bind_group(0, pass.bind, &[]);
+            cpass.dispatch_workgroups(pass.count.div_ceil(WORKGROUP), 1, 1);
         }
-        enc.copy_buffer_to_buffer(outb, 0, readback, 0, out_bytes);
+        enc.copy_buffer_to_buffer(outb, 0, readback, 0, bytes);
         self.ctx
             .submit_and_wait([enc.finish()])
             .map_err(gpu_failure)?;
-        let bytes = self
-            .ctx
-            .read_mapped(readback, out_bytes)
-            .map_err(gpu_failure)?;
-        words_to_hashes(&bytes, out)
+        let read = self.ctx.read_mapped(readback, bytes).map_err(gpu_failure)?;
+        words_to_hashes(&read, out)
     }
 
     /// Runs chains (already checked to fit one chunk).
@@ -281,30 +303,25 @@ impl GpuHasher {
                 },
             ],
         });
-        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("sha256_chain"),
-        });
-        // One pass per dispatch: a pass boundary orders the read-modify-write of the
-        // states between dispatches on every backend.
-        for _ in 0..dispatches {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("sha256_chain"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.chain_pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(count.div_ceil(WORKGROUP), 1, 1);
-        }
-        enc.copy_buffer_to_buffer(outb, 0, readback, 0, state_bytes);
-        self.ctx
-            .submit_and_wait([enc.finish()])
-            .map_err(gpu_failure)?;
-        let bytes = self
-            .ctx
-            .read_mapped(readback, state_bytes)
-            .map_err(gpu_failure)?;
-        words_to_hashes(&bytes, out)
+        let pass = Passes {
+            label: "sha256_chain",
+            pipeline: &self.chain_pipeline,
+            bind: &bind,
+            count,
+            passes: dispatches,
+        };
+        self.run_and_read(&pass, outb, readback, state_bytes, out)
     }
+}
+
+/// What [`GpuHasher::run_and_read`] records: `passes` dispatches of `pipeline` over
+/// `count` items.
+struct Passes<'a> {
+    label: &'static str,
+    pipeline: &'a wgpu::ComputePipeline,
+    bind: &'a wgpu::BindGroup,
+    count: u32,
+    passes: u32,
 }
 
 /// Converts read-back bytes (8 native-endian u32 word values per hash, each the big-endian

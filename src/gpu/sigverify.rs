@@ -471,13 +471,7 @@ impl SigVerifier for GpuSigVerifier {
     }
 
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        if items.len() != out.len() {
-            return Err(SigVerifyError::Unsupported(format!(
-                "{} items but {} verdict slots",
-                items.len(),
-                out.len()
-            )));
-        }
+        crate::sigverify::check_batch(items, out)?;
         let injected = self
             .faults
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))

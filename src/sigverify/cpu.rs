@@ -56,13 +56,7 @@ impl SigVerifier for CpuVerifier {
     }
 
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        if items.len() != out.len() {
-            return Err(SigVerifyError::Unsupported(format!(
-                "{} items but {} verdict slots",
-                items.len(),
-                out.len()
-            )));
-        }
+        super::check_batch(items, out)?;
         match &self.pool {
             Some(pool) => pool.install(|| Self::run(items, out)),
             None => Self::run(items, out),

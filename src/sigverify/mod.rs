@@ -65,6 +65,22 @@ pub trait SigVerifier: Send + Sync {
     }
 }
 
+/// Checks that a batch has one verdict slot per item (every backend starts with this).
+///
+/// # Errors
+/// [`SigVerifyError::Unsupported`] when the lengths differ.
+pub fn check_batch(items: &[SigItem<'_>], out: &[bool]) -> Result<(), SigVerifyError> {
+    if items.len() == out.len() {
+        Ok(())
+    } else {
+        Err(SigVerifyError::Unsupported(format!(
+            "{} items but {} verdict slots",
+            items.len(),
+            out.len()
+        )))
+    }
+}
+
 /// The reference rule, one signature at a time: ed25519-dalek 2.2.0
 /// `VerifyingKey::from_bytes(pubkey)` then `verify_strict(message, signature)`.
 ///
