@@ -25,6 +25,17 @@ pub struct SigCase {
     pub category: &'static str,
 }
 
+impl SigCase {
+    /// The case as a verifier input (borrowing it).
+    pub fn item(&self) -> crate::sigverify::SigItem<'_> {
+        crate::sigverify::SigItem {
+            pubkey: &self.pubkey,
+            message: &self.message,
+            signature: &self.signature,
+        }
+    }
+}
+
 /// The categories [`adversarial`] draws from, in order.
 pub const CATEGORIES: &[&str] = &[
     "valid",

@@ -39,14 +39,7 @@ fn gpu() -> Option<Arc<GpuSigVerifier>> {
 }
 
 fn items(cases: &[SigCase]) -> Vec<SigItem<'_>> {
-    cases
-        .iter()
-        .map(|c| SigItem {
-            pubkey: &c.pubkey,
-            message: &c.message,
-            signature: &c.signature,
-        })
-        .collect()
+    cases.iter().map(SigCase::item).collect()
 }
 
 /// GPU == CPU == reference on `cases`, with a readable report of every disagreement.

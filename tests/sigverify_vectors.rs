@@ -13,14 +13,7 @@ fn dalek_strict(c: &SigCase) -> bool {
 }
 
 fn cpu_verdicts(cases: &[SigCase]) -> Vec<bool> {
-    let items: Vec<SigItem<'_>> = cases
-        .iter()
-        .map(|c| SigItem {
-            pubkey: &c.pubkey,
-            message: &c.message,
-            signature: &c.signature,
-        })
-        .collect();
+    let items: Vec<SigItem<'_>> = cases.iter().map(SigCase::item).collect();
     CpuVerifier::new()
         .verify(&items)
         .expect("cpu verifier never fails")
@@ -139,14 +132,7 @@ fn order_and_length_preserved_across_batch_sizes() {
         assert_eq!(got, expected[..size], "batch of {size}");
     }
     let pool = CpuVerifier::with_threads(3).unwrap();
-    let items: Vec<SigItem<'_>> = cases
-        .iter()
-        .map(|c| SigItem {
-            pubkey: &c.pubkey,
-            message: &c.message,
-            signature: &c.signature,
-        })
-        .collect();
+    let items: Vec<SigItem<'_>> = cases.iter().map(SigCase::item).collect();
     assert_eq!(pool.verify(&items).unwrap(), expected);
     let mut short = vec![false; 3];
     assert!(pool.verify_into(&items, &mut short).is_err());

@@ -345,12 +345,7 @@ impl BatchHasher for GpuHasher {
     }
 
     fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
-        if messages.len() != out.len() {
-            return Err(HashError::LengthMismatch {
-                inputs: messages.len(),
-                outputs: out.len(),
-            });
-        }
+        crate::hash::check_lengths(messages.len(), out.len())?;
         if let Some(m) = messages.iter().find(|m| m.len() > MAX_GPU_MESSAGE_BYTES) {
             return Err(HashError::Unsupported(format!(
                 "message of {} bytes exceeds the GPU limit of {MAX_GPU_MESSAGE_BYTES} bytes",
@@ -389,12 +384,8 @@ impl BatchHasher for GpuHasher {
         counts: &[u64],
         out: &mut [Hash],
     ) -> Result<(), HashError> {
-        if starts.len() != out.len() || counts.len() != out.len() {
-            return Err(HashError::LengthMismatch {
-                inputs: starts.len().min(counts.len()),
-                outputs: out.len(),
-            });
-        }
+        crate::hash::check_lengths(starts.len(), out.len())?;
+        crate::hash::check_lengths(counts.len(), out.len())?;
         let counts32 = counts
             .iter()
             .map(|&c| u32::try_from(c))

@@ -126,7 +126,7 @@ pub fn transaction_digests(
     hasher.sha256_vec(messages)
 }
 
-fn check_lengths(inputs: usize, outputs: usize) -> Result<(), HashError> {
+pub(crate) fn check_lengths(inputs: usize, outputs: usize) -> Result<(), HashError> {
     if inputs == outputs {
         Ok(())
     } else {
