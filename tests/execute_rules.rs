@@ -485,3 +485,61 @@ fn execute_block_falls_back_to_sequential_on_contended_blocks() {
         ExecPath::Sequential
     );
 }
+
+/// Fault injection: a plug-in program that panics in the middle of a block run by the
+/// windowed parallel path. The panic must reach the caller (not hang the other worker,
+/// which may be waiting for the panicking transaction), and the table stays usable.
+#[test]
+fn panicking_program_in_a_parallel_window_reaches_the_caller() {
+    let pid: Pubkey = [0xcd; 32];
+    let mut registry = ProgramRegistry::default();
+    registry.register(
+        pid,
+        Arc::new(
+            |_: &mut InstructionContext<'_>| -> Result<(), InstructionError> {
+                panic!("injected program panic")
+            },
+        ),
+    );
+    let executor = Executor::new(
+        registry,
+        ExecConfig {
+            allow_sequential: false,
+            ..ExecConfig::default()
+        },
+    );
+    let genesis: Vec<(Pubkey, Account)> = (0..400).map(|i| (key(i), sys(100_000_000))).collect();
+    let mut packets: Vec<Vec<u8>> = (0..1500)
+        .map(|i| transfer(key(i % 200), key(200 + (i * 7) % 200), 1))
+        .collect();
+    // The panicking transaction writes key(0) and key(1), which later transfers wait for.
+    packets[700] = packet(&message(
+        vec![key(0), key(1), pid],
+        1,
+        0,
+        1,
+        vec![InstructionSpec {
+            program_id_index: 2,
+            accounts: vec![0, 1],
+            data: vec![0],
+        }],
+    ));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let block = prepare(&packets);
+        let t = table(&genesis, 16);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| executor.execute_block(&t, &block))
+        }));
+        let _ = tx.send((result.is_err(), t.len()));
+    });
+    let (panicked, accounts) = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("the parallel window hung after a program panic"));
+    assert!(panicked, "the program's panic was swallowed");
+    assert_eq!(accounts, 400);
+}

@@ -1,12 +1,15 @@
 //! The block executor: fees, instructions, commit; sequential and parallel.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 
-use crate::schedule::Schedule;
+use crate::schedule::{KeyIndex, Schedule};
 use crate::state::{self, Account, AccountsTable};
 use crate::tx::LAMPORTS_PER_SIGNATURE;
 use crate::{Hash, Pubkey};
 
+use super::working_set::WorkingSet;
 use super::{
     BlockError, ExecTx, InstructionContext, InstructionError, ProgramRegistry, SystemProgram,
     TxError, TxResult,
@@ -17,6 +20,39 @@ pub const PROBE_TXS: usize = 2048;
 
 /// The probe's batches must average this many times `min_parallel_batch` transactions.
 const PROBE_MIN_AVG_BATCHES: usize = 4;
+
+/// Transactions a worker takes at a time from a window (in block order).
+const WINDOW_TAKE: usize = 16;
+
+/// Sets its flag when dropped by a panic.
+struct AbortOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for AbortOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Spins, then yields, until `ready()`; `false` if `abort` is set first.
+fn wait_until(ready: impl Fn() -> bool, abort: &AtomicBool) -> bool {
+    let mut spins = 0u32;
+    loop {
+        if ready() {
+            return true;
+        }
+        if abort.load(Ordering::Relaxed) {
+            return false;
+        }
+        if spins < 128 {
+            std::hint::spin_loop();
+            spins += 1;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
 
 /// Which path executed a block.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,15 +165,11 @@ pub struct Executor {
 
 /// Per-worker scratch space, reused from one transaction to the next.
 #[derive(Default)]
-struct Scratch {
+pub(super) struct Scratch {
     slots: Vec<Account>,
     loaded: Vec<bool>,
     touched: Vec<bool>,
     pre: Vec<(usize, Account)>,
-    /// Keys written to the table by this worker.
-    modified: Vec<Pubkey>,
-    /// Fees charged by this worker.
-    fees: u64,
 }
 
 impl Scratch {
@@ -151,14 +183,54 @@ impl Scratch {
         self.pre.clear();
     }
 
-    fn load(&mut self, table: &AccountsTable, keys: &[Pubkey], i: usize) {
-        if let (Some(false), Some(key), Some(slot)) = (
-            self.loaded.get(i).copied(),
-            keys.get(i),
-            self.slots.get_mut(i),
-        ) {
-            *slot = table.get(key).unwrap_or_default();
+    fn load(&mut self, access: &impl AccountAccess, i: usize) {
+        if let (Some(false), Some(slot)) = (self.loaded.get(i).copied(), self.slots.get_mut(i)) {
+            *slot = access.load(i);
             self.loaded[i] = true;
+        }
+    }
+}
+
+/// Where one transaction's accounts are read and committed, by key index: the table
+/// itself ([`TableAccess`]) or a window's working copies
+/// ([`super::working_set::WorkingSet`]).
+pub(super) trait AccountAccess {
+    /// A copy of the account at key index `i` (the default account when absent).
+    fn load(&self, i: usize) -> Account;
+    /// Commits `account` at key index `i`.
+    fn store(&mut self, i: usize, account: Account);
+    /// Takes `fee` from the fee payer (key index 0) and nothing else: what a transaction
+    /// whose instruction failed leaves behind.
+    fn charge_fee_only(&mut self, fee: u64);
+}
+
+/// One transaction's accounts, straight in the table; records the keys it writes.
+struct TableAccess<'a> {
+    table: &'a AccountsTable,
+    keys: &'a [Pubkey],
+    modified: &'a mut Vec<Pubkey>,
+}
+
+impl AccountAccess for TableAccess<'_> {
+    fn load(&self, i: usize) -> Account {
+        self.keys
+            .get(i)
+            .and_then(|k| self.table.get(k))
+            .unwrap_or_default()
+    }
+
+    fn store(&mut self, i: usize, account: Account) {
+        if let Some(key) = self.keys.get(i) {
+            self.table.insert(*key, account);
+            self.modified.push(*key);
+        }
+    }
+
+    fn charge_fee_only(&mut self, fee: u64) {
+        if let Some(payer) = self.keys.first() {
+            self.table
+                .update(payer, |a| a.lamports = a.lamports.saturating_sub(fee));
+            self.modified.push(*payer);
         }
     }
 }
@@ -183,11 +255,19 @@ impl Executor {
     /// equal.
     pub fn execute_sequential(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
         let mut scratch = Scratch::default();
+        let mut modified = Vec::new();
         let results = block
             .iter()
-            .map(|tx| self.execute_tx(table, tx, &mut scratch))
+            .map(|tx| {
+                let mut access = TableAccess {
+                    table,
+                    keys: tx.keys(),
+                    modified: &mut modified,
+                };
+                self.execute_tx(&mut access, tx, &mut scratch)
+            })
             .collect();
-        self.finish(table, results, vec![scratch], ExecPath::Sequential)
+        self.finish(table, block, results, modified, ExecPath::Sequential)
     }
 
     /// Runs `block` batch by batch as `schedule` says (a schedule made by
@@ -212,67 +292,58 @@ impl Executor {
             });
         }
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
-        let mut local = Scratch::default();
-        let mut scratches: Vec<Scratch> = Vec::new();
-        self.run_batches(
-            table,
-            block,
-            schedule,
-            &mut results,
-            &mut local,
-            &mut scratches,
-        );
-        scratches.push(local);
-        Ok(self.finish(table, results, scratches, ExecPath::Parallel))
-    }
-
-    /// Runs the batches of `schedule` (made for `block`) into `results` (one slot per
-    /// transaction of `block`); small batches on the calling thread with `local`.
-    fn run_batches(
-        &self,
-        table: &AccountsTable,
-        block: &[ExecTx<'_>],
-        schedule: &Schedule,
-        results: &mut [TxResult],
-        local: &mut Scratch,
-        scratches: &mut Vec<Scratch>,
-    ) {
+        let mut modified = Vec::new();
         let threads = rayon::current_num_threads().max(1);
         let min_batch = self.config.min_parallel_batch.max(2);
+        let mut scratch = Scratch::default();
         for batch in schedule.batches() {
             if threads == 1 || batch.len() < min_batch {
                 for &i in batch {
                     if let (Some(tx), Some(r)) = (block.get(i), results.get_mut(i)) {
-                        *r = self.execute_tx(table, tx, local);
+                        let mut access = TableAccess {
+                            table,
+                            keys: tx.keys(),
+                            modified: &mut modified,
+                        };
+                        *r = self.execute_tx(&mut access, tx, &mut scratch);
                     }
                 }
                 continue;
             }
             // A few chunks per thread, for balance when transactions differ in cost.
             let chunk = batch.len().div_ceil(threads * 4).max(16);
-            let parts: Vec<(Vec<TxResult>, Scratch)> = batch
+            let parts: Vec<(Vec<TxResult>, Vec<Pubkey>)> = batch
                 .par_chunks(chunk)
                 .map(|idxs| {
                     let mut scratch = Scratch::default();
+                    let mut modified = Vec::new();
                     let out = idxs
                         .iter()
                         .map(|&i| match block.get(i) {
-                            Some(tx) => self.execute_tx(table, tx, &mut scratch),
+                            Some(tx) => {
+                                let mut access = TableAccess {
+                                    table,
+                                    keys: tx.keys(),
+                                    modified: &mut modified,
+                                };
+                                self.execute_tx(&mut access, tx, &mut scratch)
+                            }
                             None => Err(TxError::Malformed("schedule index out of range")),
                         })
                         .collect();
-                    (out, scratch)
+                    (out, modified)
                 })
                 .collect();
-            for (idxs, (out, scratch)) in batch.chunks(chunk).zip(parts) {
+            for (idxs, (out, keys)) in batch.chunks(chunk).zip(parts) {
                 for (&i, r) in idxs.iter().zip(out) {
                     if let Some(slot) = results.get_mut(i) {
                         *slot = r;
                     }
                 }
-                scratches.push(scratch);
+                modified.extend(keys);
             }
         }
+        Ok(self.finish(table, block, results, modified, ExecPath::Parallel))
     }
 
     /// Runs `block` the fastest way that gives the sequential result, on the current rayon
@@ -282,11 +353,18 @@ impl Executor {
     /// - otherwise a contention probe schedules the first [`PROBE_TXS`] transactions; if
     ///   their batches average fewer than 4 × [`ExecConfig::min_parallel_batch`]
     ///   transactions (a contended block: too little to run side by side to pay for a
-    ///   barrier per batch and the lost block-order locality), sequentially;
-    /// - otherwise the block is cut into windows of [`ExecConfig::window`] transactions,
-    ///   each scheduled and run as [`Executor::execute_parallel`] runs a block, one window
-    ///   after the other (the windows' batches are conflict-free and ordered, so the
-    ///   result is still the sequential one; the windows keep the working set in cache).
+    ///   barrier per batch), sequentially;
+    /// - otherwise window by window ([`ExecConfig::window`] transactions each): the window
+    ///   is scheduled ([`crate::schedule::schedule_indexed_with`], keys hashed once with
+    ///   the table's hash), the accounts it names are loaded from the table once, by
+    ///   stripe, into working copies (worker `p` loads and later writes back part `p`),
+    ///   the workers run its transactions against those copies, each as soon as the
+    ///   earlier transactions it conflicts with have finished
+    ///   ([`crate::schedule::KeyIndex::tx_deps`]: the dependency graph whose levels are
+    ///   the schedule's batches, run without a barrier per batch and in block order, which
+    ///   keeps the block's memory walked in order), and the changed copies are written
+    ///   back before the next window starts. A transaction touches no hash table and no
+    ///   stripe lock while it runs. The result is the sequential one.
     ///
     /// [`BlockOutcome::path`] tells which path ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
@@ -299,44 +377,120 @@ impl Executor {
                 return self.execute_sequential(table, block);
             }
             let probe_len = block.len().min(PROBE_TXS);
-            let probe = crate::schedule::schedule(&block[..probe_len]);
-            if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
+            let probe =
+                crate::schedule::schedule_indexed_with(&block[..probe_len], |k| table.key_hash(k));
+            if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.0.num_batches() {
                 return self.execute_sequential(table, block);
             }
             if probe_len == window.min(block.len()) {
                 first = Some(probe);
             }
         }
-        // Window by window: each window is scheduled and run before the next, so that
-        // the batches of a window find its transactions and accounts still in cache.
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
-        let mut local = Scratch::default();
-        let mut scratches: Vec<Scratch> = Vec::new();
+        let mut modified = Vec::new();
+        let parts = rayon::current_num_threads().max(1);
         for (txs, out) in block.chunks(window).zip(results.chunks_mut(window)) {
-            let schedule = match first.take() {
+            let (_, index) = match first.take() {
                 Some(s) => s,
-                None => crate::schedule::schedule(txs),
+                None => crate::schedule::schedule_indexed_with(txs, |k| table.key_hash(k)),
             };
-            self.run_batches(table, txs, &schedule, out, &mut local, &mut scratches);
+            let set = WorkingSet::load(table, &index, parts);
+            self.run_window(&set, txs, &index, out);
+            set.write_back(table, &mut modified);
         }
-        scratches.push(local);
-        self.finish(table, results, scratches, ExecPath::Parallel)
+        self.finish(table, block, results, modified, ExecPath::Parallel)
     }
 
-    /// Credits the fee collector and gathers the modified keys.
+    /// Runs the transactions of one window against its working set, into `results` (one
+    /// slot per transaction of `txs`).
+    ///
+    /// The workers take the window's transactions in block order, [`WINDOW_TAKE`] at a
+    /// time, and run each one as soon as the transactions it depends on (by
+    /// [`KeyIndex::tx_deps`]) have finished: no barrier between conflict-free batches, and
+    /// the block's memory is walked in order. A worker only ever waits for a transaction
+    /// earlier than the one it holds, and the earliest unfinished transaction waits for
+    /// nothing, so the window always progresses. One thread, or a short window: in block
+    /// order on the calling thread.
+    fn run_window(
+        &self,
+        set: &WorkingSet<'_>,
+        txs: &[ExecTx<'_>],
+        index: &KeyIndex<Pubkey>,
+        results: &mut [TxResult],
+    ) {
+        let run = |scratch: &mut Scratch, i: usize| match txs.get(i) {
+            Some(tx) => {
+                let mut access = set.access(index.tx_ids(i));
+                self.execute_tx(&mut access, tx, scratch)
+            }
+            None => Err(TxError::Malformed("transaction index out of range")),
+        };
+        if rayon::current_num_threads() <= 1 || txs.len() < 2 * WINDOW_TAKE {
+            let mut scratch = Scratch::default();
+            for (i, r) in results.iter_mut().enumerate() {
+                *r = run(&mut scratch, i);
+            }
+            return;
+        }
+        let abort = AtomicBool::new(false);
+        let parts = set.num_parts();
+        let done = rayon::broadcast(|ctx| {
+            // A panicking program must not leave the other workers waiting for ever.
+            let _guard = AbortOnPanic(&abort);
+            let me = ctx.index();
+            let mut scratch = Scratch::default();
+            let mut out: Vec<(usize, Vec<TxResult>)> = Vec::new();
+            if me >= parts {
+                return out;
+            }
+            let mut taken: Vec<TxResult> = Vec::new();
+            let mut run_start = 0;
+            for i in 0..txs.len() {
+                let (ids, deps) = (index.tx_ids(i), index.tx_deps(i));
+                let owner = ids.first().map_or(0, |&id| set.part_of(id));
+                if owner != me {
+                    if !taken.is_empty() {
+                        out.push((run_start, std::mem::take(&mut taken)));
+                    }
+                    continue;
+                }
+                if taken.is_empty() {
+                    run_start = i;
+                }
+                if !wait_until(|| set.ready(ids, deps), &abort) {
+                    return out;
+                }
+                taken.push(run(&mut scratch, i));
+                set.finished(ids, index.tx_signals(i));
+            }
+            if !taken.is_empty() {
+                out.push((run_start, taken));
+            }
+            out
+        });
+        for (start, taken) in done.into_iter().flatten() {
+            if let Some(dst) = results.get_mut(start..start + taken.len()) {
+                for (slot, r) in dst.iter_mut().zip(taken) {
+                    *slot = r;
+                }
+            }
+        }
+    }
+
+    /// Credits the fee collector and gathers the figures of the block.
     fn finish(
         &self,
         table: &AccountsTable,
+        block: &[ExecTx<'_>],
         results: Vec<TxResult>,
-        scratches: Vec<Scratch>,
+        mut modified: Vec<Pubkey>,
         path: ExecPath,
     ) -> BlockOutcome {
-        let mut fees_charged = 0u64;
-        let mut modified = Vec::with_capacity(scratches.iter().map(|s| s.modified.len()).sum());
-        for s in scratches {
-            fees_charged = fees_charged.saturating_add(s.fees);
-            modified.extend(s.modified);
-        }
+        let fees_charged = block
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.as_ref().err().is_none_or(TxError::fee_charged))
+            .fold(0u64, |sum, (tx, _)| sum.saturating_add(self.fee(tx)));
         let mut fees_collected = 0;
         if let (Some(collector), true) = (self.config.fee_collector, fees_charged > 0) {
             let credited =
@@ -362,10 +516,15 @@ impl Executor {
         }
     }
 
+    /// The fee of `tx`: its signature count times the fee per signature.
+    fn fee(&self, tx: &ExecTx<'_>) -> u64 {
+        (tx.num_signers() as u64).saturating_mul(self.config.lamports_per_signature)
+    }
+
     /// Executes one transaction: fee, instructions, commit or roll back.
     fn execute_tx(
         &self,
-        table: &AccountsTable,
+        access: &mut impl AccountAccess,
         tx: &ExecTx<'_>,
         scratch: &mut Scratch,
     ) -> TxResult {
@@ -373,14 +532,14 @@ impl Executor {
             return Err(e.clone());
         }
         let keys = tx.keys();
-        let Some(payer) = keys.first() else {
+        if keys.is_empty() {
             return Err(TxError::Malformed("no fee payer"));
-        };
+        }
         scratch.reset(keys.len());
 
         // Fee.
-        let fee = (tx.num_signers() as u64).saturating_mul(self.config.lamports_per_signature);
-        scratch.load(table, keys, 0);
+        let fee = self.fee(tx);
+        scratch.load(access, 0);
         let Some(payer_account) = scratch.slots.first_mut() else {
             return Err(TxError::Malformed("no fee payer"));
         };
@@ -398,14 +557,12 @@ impl Executor {
         }
         payer_account.lamports -= fee;
         scratch.touched[0] = true;
-        scratch.fees = scratch.fees.saturating_add(fee);
 
         // Instructions.
         for (index, ix) in tx.instructions().iter().enumerate() {
-            if let Err(error) = self.execute_instruction(table, tx, ix, scratch) {
-                // Roll back: nothing was written yet; charge the fee alone.
-                table.update(payer, |a| a.lamports = a.lamports.saturating_sub(fee));
-                scratch.modified.push(*payer);
+            if let Err(error) = self.execute_instruction(access, tx, ix, scratch) {
+                // Roll back: nothing was committed yet; charge the fee alone.
+                access.charge_fee_only(fee);
                 return Err(TxError::Instruction {
                     index: u8::try_from(index).unwrap_or(u8::MAX),
                     error,
@@ -414,11 +571,11 @@ impl Executor {
         }
 
         // Commit.
-        for (i, key) in keys.iter().enumerate() {
-            if scratch.touched[i] {
-                let account = std::mem::take(&mut scratch.slots[i]);
-                table.insert(*key, account);
-                scratch.modified.push(*key);
+        for (i, touched) in scratch.touched.iter().enumerate() {
+            if *touched {
+                if let Some(slot) = scratch.slots.get_mut(i) {
+                    access.store(i, std::mem::take(slot));
+                }
             }
         }
         Ok(())
@@ -426,7 +583,7 @@ impl Executor {
 
     fn execute_instruction(
         &self,
-        table: &AccountsTable,
+        access: &impl AccountAccess,
         tx: &ExecTx<'_>,
         ix: &crate::tx::CompiledInstruction<'_>,
         scratch: &mut Scratch,
@@ -440,7 +597,7 @@ impl Executor {
             .get(program_id)
             .ok_or(InstructionError::UnknownProgram)?;
         for &a in ix.accounts {
-            scratch.load(table, keys, usize::from(a));
+            scratch.load(access, usize::from(a));
         }
         scratch.pre.clear();
         let Scratch {

@@ -12,7 +12,9 @@
 //!   a [`crate::schedule::Schedule`] on rayon workers ([`Executor::execute_parallel`]).
 //!   Both give the same per-transaction results and the same state.
 //!   [`Executor::execute_block`] chooses: sequential on one thread or when a contention
-//!   probe finds the block too contended to gain from workers, scheduled otherwise.
+//!   probe finds the block too contended to gain from workers; otherwise window by window
+//!   against working copies of the window's accounts, each transaction run by a worker as
+//!   soon as the earlier ones it conflicts with have finished.
 //! - [`workload`]: generated blocks (the p2p transfer workload) for benchmarks.
 //!
 //! # Fees and failures
@@ -41,6 +43,7 @@ mod executor;
 mod program;
 mod system;
 mod transaction;
+mod working_set;
 pub mod workload;
 
 pub use error::{BlockError, InstructionError, TxError, TxResult};

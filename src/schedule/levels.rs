@@ -76,11 +76,109 @@ impl Schedule {
 }
 
 /// Per-key state: the last level that wrote the key and the highest level that read it
-/// (0: none).
+/// (0: none); and for the dependency counts, the transactions that accessed the key so
+/// far, one past the last that wrote it, and where the current transaction's first access
+/// to it is.
 #[derive(Clone, Copy, Default)]
 struct KeyLevels {
     write: u32,
     read: u32,
+    /// Transactions that accessed the key so far.
+    count: u32,
+    /// `1 +` the rank (among `count`) of the last writer; 0 when none.
+    write_end: u32,
+    /// `1 +` the index of the last transaction that accessed the key.
+    seen: u32,
+    /// Position (in the flat access arrays) of that transaction's first access to it.
+    first: u32,
+}
+
+/// [`KeyIndex::deps`] of an access repeating a key already named by the same transaction.
+pub const DUPLICATE_ACCESS: u32 = u32::MAX;
+
+/// The distinct keys of a scheduled block, numbered in order of first appearance, and the
+/// key number of every access: what lets an executor keep one working copy per account
+/// for a whole window without hashing a key again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyIndex<K> {
+    /// Key of each id.
+    keys: Vec<K>,
+    /// Hash of each id's key, by the hasher the schedule was made with.
+    hashes: Vec<u64>,
+    /// Ids of every access, transaction after transaction, each transaction's in
+    /// [`AccessSet::for_each_access`] order.
+    ids: Vec<u32>,
+    /// Dependency count of every access (see [`KeyIndex::tx_deps`]).
+    deps: Vec<u32>,
+    /// Whether a later access waits for this one (see [`KeyIndex::tx_signals`]).
+    signals: Vec<bool>,
+    /// Transaction `i`'s ids are `ids[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+}
+
+impl<K> KeyIndex<K> {
+    /// The distinct keys; id `i` is `keys()[i]`.
+    pub fn keys(&self) -> &[K] {
+        &self.keys
+    }
+
+    /// The hash of each distinct key (by the hasher given to [`schedule_indexed_with`]).
+    pub fn hashes(&self) -> &[u64] {
+        &self.hashes
+    }
+
+    /// Number of distinct keys.
+    pub fn num_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Number of transactions indexed.
+    pub fn num_txs(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// The ids of transaction `i`'s accesses, in [`AccessSet::for_each_access`] order
+    /// (empty past the end).
+    pub fn tx_ids(&self, i: usize) -> &[u32] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.ids.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The dependency count of each of transaction `i`'s accesses (aligned with
+    /// [`KeyIndex::tx_ids`]): how many of the earlier transactions that access the same
+    /// key must have finished before transaction `i` may run. A writer waits for every
+    /// earlier transaction on the key; a reader for those up to and including the last
+    /// earlier writer. Counting finished transactions per key is enough: a transaction
+    /// cannot finish before the ones it waits for, so once `d` have finished, the first `d`
+    /// in block order (the ones that matter) have. An access repeating a key the
+    /// transaction already named is [`DUPLICATE_ACCESS`] (its first access carries the
+    /// count, as a writer if any of them writes).
+    ///
+    /// Running each transaction as soon as its counts are met gives the block's sequential
+    /// result with no barrier at all: the same dependency graph whose levels are the
+    /// [`Schedule`]'s batches.
+    pub fn tx_deps(&self, i: usize) -> &[u32] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.deps.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Whether some later access waits for each of transaction `i`'s accesses (aligned
+    /// with [`KeyIndex::tx_ids`]): only those need their completion counted. Accesses
+    /// after a key's last writer are waited for by nobody (a reader waits only for
+    /// writers, and they all come before), nor is a last writer nothing follows; so a key
+    /// that is only read (a program id named by every transaction) is never counted, and
+    /// its counter is never written from two threads. Counting only these keeps [`KeyIndex::tx_deps`] exact: an
+    /// uncounted access finishes after every counted one on its key.
+    pub fn tx_signals(&self, i: usize) -> &[bool] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.signals.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
 }
 
 /// Schedules `txs` (in block order) into conflict-free batches; see the module docs.
@@ -89,23 +187,49 @@ struct KeyLevels {
 /// transactions is not supported (levels are `u32`; such a block cannot be held in memory
 /// anyway).
 pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
-    let n = txs.len();
+    schedule_indexed(txs).0
+}
+
+/// [`schedule`], also returning the [`KeyIndex`] built on the way (no extra hashing).
+pub fn schedule_indexed<A: AccessSet>(txs: &[A]) -> (Schedule, KeyIndex<A::Key>) {
     let hasher = foldhash::fast::RandomState::default();
+    schedule_indexed_with(txs, |k| hasher.hash_one(k))
+}
+
+/// [`schedule_indexed`], hashing keys with `hash` (whose hashes the [`KeyIndex`] keeps:
+/// give the hash of the table the keys will be looked up in, e.g.
+/// [`crate::state::AccountsTable::key_hash`], and it need not hash them again). The hash
+/// must be seeded (keys may be chosen by an adversary, and the interning table is probed
+/// by it).
+pub fn schedule_indexed_with<A: AccessSet>(
+    txs: &[A],
+    hash: impl Fn(&A::Key) -> u64,
+) -> (Schedule, KeyIndex<A::Key>) {
+    let n = txs.len();
     // Key interning: the table holds only 4-byte ids (small enough to stay in cache); the
-    // key and the levels of id `i` are `keys[i]` and `states[i]`.
-    let mut ids: HashTable<u32> = HashTable::new();
-    let mut keys: Vec<A::Key> = Vec::new();
-    let mut states: Vec<KeyLevels> = Vec::new();
-    let mut scratch: Vec<(u32, bool)> = Vec::new();
+    // key and the levels of id `i` are `keys[i]` and `states[i]`. Sized for a block of
+    // transactions touching about three keys each, so that it rarely grows.
+    let mut ids: HashTable<u32> = HashTable::with_capacity(n.saturating_mul(2).min(1 << 20));
+    let mut keys: Vec<A::Key> = Vec::with_capacity(n.saturating_mul(2).min(1 << 20));
+    let mut hashes: Vec<u64> = Vec::with_capacity(keys.capacity());
+    let mut states: Vec<KeyLevels> = Vec::with_capacity(keys.capacity());
+    let mut access_ids: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
+    let mut deps: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
+    // Rank of each access among the accesses to its key (for `signals`).
+    let mut ranks: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
+    let mut access_writable: Vec<bool> = Vec::new();
+    let mut starts: Vec<usize> = Vec::with_capacity(n + 1);
     let mut levels: Vec<u32> = Vec::with_capacity(n);
-    let mut account_refs = 0usize;
     let mut max_level = 0u32;
 
-    for tx in txs {
-        scratch.clear();
+    for (t, tx) in txs.iter().enumerate() {
+        let stamp = (t as u32).saturating_add(1);
+        let start = access_ids.len();
+        starts.push(start);
+        access_writable.clear();
         let mut level = 1u32;
         tx.for_each_access(|key, writable| {
-            let h = hasher.hash_one(key);
+            let h = hash(&key);
             let found = ids
                 .find(h, |&id| keys.get(id as usize) == Some(&key))
                 .copied();
@@ -114,25 +238,48 @@ pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
                 None => {
                     let id = keys.len() as u32;
                     keys.push(key);
+                    hashes.push(h);
                     states.push(KeyLevels::default());
-                    ids.insert_unique(h, id, |&i| {
-                        keys.get(i as usize).map_or(0, |k| hasher.hash_one(k))
-                    });
+                    ids.insert_unique(h, id, |&i| hashes.get(i as usize).copied().unwrap_or(0));
                     id
                 }
             };
-            if let Some(s) = states.get(id as usize) {
+            if let Some(s) = states.get_mut(id as usize) {
                 let after = if writable {
                     s.write.max(s.read)
                 } else {
                     s.write
                 };
                 level = level.max(after.saturating_add(1));
+                let pos = access_ids.len() as u32;
+                if s.seen == stamp {
+                    // The same key again in this transaction: one access, a write if any
+                    // is (its rank is `count - 1`; it waits for all `count - 1` before).
+                    deps.push(DUPLICATE_ACCESS);
+                    ranks.push(u32::MAX);
+                    let rank = s.count.saturating_sub(1);
+                    if writable && s.write_end != rank + 1 {
+                        if let Some(d) = deps.get_mut(s.first as usize) {
+                            *d = rank;
+                        }
+                        s.write_end = rank + 1;
+                    }
+                } else {
+                    s.seen = stamp;
+                    s.first = pos;
+                    deps.push(if writable { s.count } else { s.write_end });
+                    ranks.push(s.count);
+                    s.count = s.count.saturating_add(1);
+                    if writable {
+                        s.write_end = s.count;
+                    }
+                }
             }
-            scratch.push((id, writable));
+            access_ids.push(id);
+            access_writable.push(writable);
         });
-        account_refs += scratch.len();
-        for &(id, writable) in &scratch {
+        let tx_ids = access_ids.get(start..).unwrap_or(&[]);
+        for (&id, &writable) in tx_ids.iter().zip(&access_writable) {
             if let Some(s) = states.get_mut(id as usize) {
                 if writable {
                     s.write = s.write.max(level);
@@ -144,6 +291,22 @@ pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
         max_level = max_level.max(level);
         levels.push(level);
     }
+    starts.push(access_ids.len());
+    let account_refs = access_ids.len();
+    // An access is waited for iff it comes before its key's last writer, or is that
+    // writer and some access follows it.
+    let signals: Vec<bool> = access_ids
+        .iter()
+        .zip(&ranks)
+        .map(|(&id, &rank)| {
+            rank != u32::MAX
+                && states.get(id as usize).is_some_and(|s| {
+                    rank.saturating_add(1) < s.write_end
+                        || (rank.saturating_add(1) == s.write_end
+                            && rank.saturating_add(1) < s.count)
+                })
+        })
+        .collect();
 
     // Counting sort by level (stable: block order inside a batch).
     let num_batches = if n == 0 { 0 } else { max_level as usize };
@@ -162,11 +325,20 @@ pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
         order[*c] = i;
         *c += 1;
     }
-    Schedule {
+    let schedule = Schedule {
         order,
         offsets,
         account_refs,
-    }
+    };
+    let index = KeyIndex {
+        keys,
+        hashes,
+        deps,
+        signals,
+        ids: access_ids,
+        starts,
+    };
+    (schedule, index)
 }
 
 #[cfg(test)]

@@ -35,4 +35,7 @@ mod access;
 mod levels;
 
 pub use access::AccessSet;
-pub use levels::{schedule, Schedule, ScheduleStats};
+pub use levels::{
+    schedule, schedule_indexed, schedule_indexed_with, KeyIndex, Schedule, ScheduleStats,
+    DUPLICATE_ACCESS,
+};

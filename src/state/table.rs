@@ -14,7 +14,7 @@
 //! per operation and adds no crate to the tree (hashbrown and foldhash already come with
 //! wgpu).
 
-use std::hash::BuildHasher;
+use std::hash::BuildHasher as _;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::hash_table::Entry;
@@ -47,7 +47,43 @@ type Stripe = HashTable<(Pubkey, Account)>;
 pub struct AccountsTable {
     stripes: Box<[RwLock<Stripe>]>,
     mask: usize,
-    hasher: foldhash::fast::RandomState,
+    hasher: KeyHasher,
+}
+
+/// The table's seeded key hash: two folded multiplies of the key's four words, each
+/// XORed with a secret word, then one more to mix the halves (the construction foldhash
+/// uses for a 32-byte input, without its generic `Hasher` plumbing: a key is hashed once
+/// per table operation and once per access the scheduler interns, so this is hot).
+/// The seed comes from foldhash's per-process random state; without it, colliding keys
+/// cannot be chosen.
+#[derive(Clone, Debug)]
+struct KeyHasher {
+    seed: [u64; 5],
+}
+
+impl KeyHasher {
+    fn new() -> Self {
+        let random = foldhash::fast::RandomState::default();
+        Self {
+            seed: std::array::from_fn(|i| random.hash_one(i as u64) | 1),
+        }
+    }
+
+    #[inline]
+    fn fold(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+
+    #[inline]
+    fn hash(&self, key: &Pubkey) -> u64 {
+        let (words, _) = key.as_chunks::<8>();
+        let w = |i: usize| words.get(i).map_or(0, |c| u64::from_le_bytes(*c));
+        let [s0, s1, s2, s3, s4] = self.seed;
+        let a = Self::fold(w(0) ^ s0, w(1) ^ s1);
+        let b = Self::fold(w(2) ^ s2, w(3) ^ s3);
+        Self::fold(a ^ s4, b.rotate_left(23) ^ s0)
+    }
 }
 
 impl Default for AccountsTable {
@@ -77,7 +113,7 @@ impl AccountsTable {
         Self {
             stripes,
             mask,
-            hasher: foldhash::fast::RandomState::default(),
+            hasher: KeyHasher::new(),
         }
     }
 
@@ -87,11 +123,46 @@ impl AccountsTable {
     }
 
     fn hash(&self, key: &Pubkey) -> u64 {
-        self.hasher.hash_one(key)
+        self.hasher.hash(key)
+    }
+
+    /// The table's seeded hash of `key`, so that a caller hashing keys anyway (the
+    /// scheduler interning a window's keys) can hand the hashes to the `*_hashed` methods.
+    pub fn key_hash(&self, key: &Pubkey) -> u64 {
+        self.hasher.hash(key)
     }
 
     fn stripe_index(&self, hash: u64) -> usize {
         ((hash >> 32) as usize) & self.mask
+    }
+
+    /// The stripe of a key whose hash by [`AccountsTable::key_hash`] is `hash`.
+    pub(crate) fn stripe_of_hash(&self, hash: u64) -> usize {
+        self.stripe_index(hash)
+    }
+
+    /// [`AccountsTable::get`] for a key whose hash by [`AccountsTable::key_hash`] is `hash`
+    /// (precondition; a wrong hash finds nothing).
+    pub(crate) fn get_hashed(&self, hash: u64, key: &Pubkey) -> Option<Account> {
+        debug_assert_eq!(hash, self.hash(key));
+        let stripe = self.read_stripe(self.stripe_index(hash));
+        stripe
+            .find(hash, |(k, _)| key_eq(k, key))
+            .map(|(_, a)| a.clone())
+    }
+
+    /// [`AccountsTable::insert`] for a key whose hash by [`AccountsTable::key_hash`] is
+    /// `hash` (precondition, checked in debug builds: a wrong hash would file the key
+    /// where lookups do not find it).
+    pub(crate) fn insert_hashed(&self, hash: u64, key: Pubkey, account: Account) {
+        debug_assert_eq!(hash, self.hash(&key));
+        let mut stripe = self.write_stripe(self.stripe_index(hash));
+        match stripe.entry(hash, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
+            Entry::Occupied(mut o) => o.get_mut().1 = account,
+            Entry::Vacant(v) => {
+                v.insert((key, account));
+            }
+        }
     }
 
     /// The stripe that holds `key` (in `0..stripe_count()`).
