@@ -1,6 +1,7 @@
 //! The block executor: fees, instructions, commit; sequential and parallel.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -21,8 +22,8 @@ pub const PROBE_TXS: usize = 2048;
 /// The probe's batches must average this many times `min_parallel_batch` transactions.
 const PROBE_MIN_AVG_BATCHES: usize = 4;
 
-/// Transactions a worker takes at a time from a window (in block order).
-const WINDOW_TAKE: usize = 16;
+/// Windows shorter than this run on the calling thread.
+const MIN_PARALLEL_WINDOW: usize = 32;
 
 /// Sets its flag when dropped by a panic.
 struct AbortOnPanic<'a>(&'a AtomicBool);
@@ -52,6 +53,20 @@ fn wait_until(ready: impl Fn() -> bool, abort: &AtomicBool) -> bool {
             std::thread::yield_now();
         }
     }
+}
+
+/// Time spent in each phase of [`Executor::execute_block`]'s windowed path, summed over
+/// the windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecPhases {
+    /// Scheduling: key interning and dependency counts (one thread).
+    pub schedule: std::time::Duration,
+    /// Loading the working copies from the table (all workers).
+    pub load: std::time::Duration,
+    /// Running the transactions (all workers).
+    pub run: std::time::Duration,
+    /// Writing the changed copies back (all workers).
+    pub write_back: std::time::Duration,
 }
 
 /// Which path executed a block.
@@ -116,6 +131,8 @@ pub struct BlockOutcome {
     pub fees_burnt: u64,
     /// Which path ran the block.
     pub path: ExecPath,
+    /// Where the time went (windowed parallel path only; zero otherwise).
+    pub phases: ExecPhases,
     /// Keys written to the table, in no particular order, possibly repeated (sorting them
     /// is left to the commitment step, [`BlockOutcome::state_hash`]).
     written: Vec<Pubkey>,
@@ -389,28 +406,42 @@ impl Executor {
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
         let mut modified = Vec::new();
         let parts = rayon::current_num_threads().max(1);
+        let mut phases = ExecPhases::default();
         for (txs, out) in block.chunks(window).zip(results.chunks_mut(window)) {
+            let t0 = Instant::now();
             let (_, index) = match first.take() {
                 Some(s) => s,
                 None => crate::schedule::schedule_indexed_with(txs, |k| table.key_hash(k)),
             };
+            let t1 = Instant::now();
             let set = WorkingSet::load(table, &index, parts);
+            let t2 = Instant::now();
             self.run_window(&set, txs, &index, out);
+            let t3 = Instant::now();
             set.write_back(table, &mut modified);
+            let t4 = Instant::now();
+            phases.schedule += t1 - t0;
+            phases.load += t2 - t1;
+            phases.run += t3 - t2;
+            phases.write_back += t4 - t3;
         }
-        self.finish(table, block, results, modified, ExecPath::Parallel)
+        let mut outcome = self.finish(table, block, results, modified, ExecPath::Parallel);
+        outcome.phases = phases;
+        outcome
     }
 
     /// Runs the transactions of one window against its working set, into `results` (one
     /// slot per transaction of `txs`).
     ///
-    /// The workers take the window's transactions in block order, [`WINDOW_TAKE`] at a
-    /// time, and run each one as soon as the transactions it depends on (by
-    /// [`KeyIndex::tx_deps`]) have finished: no barrier between conflict-free batches, and
-    /// the block's memory is walked in order. A worker only ever waits for a transaction
-    /// earlier than the one it holds, and the earliest unfinished transaction waits for
-    /// nothing, so the window always progresses. One thread, or a short window: in block
-    /// order on the calling thread.
+    /// Worker `p` runs, in block order, the transactions whose fee payer is in part `p` of
+    /// the working set (the payer's copy, written by every transaction, stays in the
+    /// cache of the core that loaded it), each as soon as the earlier transactions it
+    /// depends on ([`KeyIndex::tx_deps`]) have finished, whichever worker ran them: no
+    /// barrier between conflict-free batches, and the block's memory is walked in order.
+    /// A worker only waits for transactions earlier than the one it holds, and the
+    /// earliest unfinished transaction of the window waits for nothing (its owner has
+    /// finished all its earlier ones), so the window always progresses. One thread, or a
+    /// window shorter than [`MIN_PARALLEL_WINDOW`]: in block order on the calling thread.
     fn run_window(
         &self,
         set: &WorkingSet<'_>,
@@ -425,7 +456,7 @@ impl Executor {
             }
             None => Err(TxError::Malformed("transaction index out of range")),
         };
-        if rayon::current_num_threads() <= 1 || txs.len() < 2 * WINDOW_TAKE {
+        if rayon::current_num_threads() <= 1 || txs.len() < MIN_PARALLEL_WINDOW {
             let mut scratch = Scratch::default();
             for (i, r) in results.iter_mut().enumerate() {
                 *r = run(&mut scratch, i);
@@ -439,40 +470,28 @@ impl Executor {
             let _guard = AbortOnPanic(&abort);
             let me = ctx.index();
             let mut scratch = Scratch::default();
-            let mut out: Vec<(usize, Vec<TxResult>)> = Vec::new();
+            let mut out: Vec<(u32, TxResult)> = Vec::new();
             if me >= parts {
                 return out;
             }
-            let mut taken: Vec<TxResult> = Vec::new();
-            let mut run_start = 0;
+            // This worker's transactions: those whose fee payer is in its part, so that
+            // the payer's working copy (written by every transfer) stays in its cache.
             for i in 0..txs.len() {
                 let (ids, deps) = (index.tx_ids(i), index.tx_deps(i));
-                let owner = ids.first().map_or(0, |&id| set.part_of(id));
-                if owner != me {
-                    if !taken.is_empty() {
-                        out.push((run_start, std::mem::take(&mut taken)));
-                    }
+                if ids.first().map_or(0, |&id| set.part_of(id)) != me {
                     continue;
-                }
-                if taken.is_empty() {
-                    run_start = i;
                 }
                 if !wait_until(|| set.ready(ids, deps), &abort) {
                     return out;
                 }
-                taken.push(run(&mut scratch, i));
+                out.push((i as u32, run(&mut scratch, i)));
                 set.finished(ids, index.tx_signals(i));
-            }
-            if !taken.is_empty() {
-                out.push((run_start, taken));
             }
             out
         });
-        for (start, taken) in done.into_iter().flatten() {
-            if let Some(dst) = results.get_mut(start..start + taken.len()) {
-                for (slot, r) in dst.iter_mut().zip(taken) {
-                    *slot = r;
-                }
+        for (i, r) in done.into_iter().flatten() {
+            if let Some(slot) = results.get_mut(i as usize) {
+                *slot = r;
             }
         }
     }
@@ -512,6 +531,7 @@ impl Executor {
             fees_collected,
             fees_burnt: fees_charged - fees_collected,
             path,
+            phases: ExecPhases::default(),
             written: modified,
         }
     }

@@ -48,8 +48,8 @@ pub mod workload;
 
 pub use error::{BlockError, InstructionError, TxError, TxResult};
 pub use executor::{
-    BlockOutcome, ExecConfig, ExecPath, Executor, DEFAULT_MIN_PARALLEL_BATCH, DEFAULT_WINDOW,
-    PROBE_TXS,
+    BlockOutcome, ExecConfig, ExecPath, ExecPhases, Executor, DEFAULT_MIN_PARALLEL_BATCH,
+    DEFAULT_WINDOW, PROBE_TXS,
 };
 pub use program::{InstructionContext, Program, ProgramRegistry};
 pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};

@@ -53,11 +53,14 @@ struct Cell {
     slot: RwLock<Slot>,
 }
 
-/// The accounts of one part: key ids and their working copies.
+/// The accounts of one part: key ids (grouped by stripe, stripes ascending) and their
+/// working copies.
 #[derive(Debug, Default)]
 struct Part {
     ids: Vec<u32>,
     slots: Vec<Cell>,
+    /// `(stripe, end)`: the ids of `stripe` are `ids[previous end..end]`.
+    stripes: Vec<(usize, usize)>,
 }
 
 /// The working copies of the accounts a window names, by key id, split into parts.
@@ -72,59 +75,95 @@ pub(super) struct WorkingSet<'k> {
 impl<'k> WorkingSet<'k> {
     /// Loads the account of every key of `index` (the default account when absent) from
     /// `table`, in `parts` parts (normally the worker count; at least 1). `index` must
-    /// have been made with the table's hasher ([`AccountsTable::hasher`]).
+    /// have been made with the table's hash ([`AccountsTable::key_hash`]). Each stripe is
+    /// read under one lock, so the lookups' cache misses overlap.
     pub(super) fn load(table: &AccountsTable, index: &'k KeyIndex<Pubkey>, parts: usize) -> Self {
-        let parts = parts.clamp(1, table.stripe_count());
         let stripes = table.stripe_count();
-        let mut members: Vec<Vec<u32>> = vec![Vec::new(); parts];
-        let mut loc = Vec::with_capacity(index.num_keys());
-        for (id, &h) in index.hashes().iter().enumerate() {
-            let part = table.stripe_of_hash(h) * parts / stripes;
-            let list = &mut members[part];
-            loc.push((part as u32, list.len() as u32));
-            list.push(id as u32);
+        let parts = parts.clamp(1, stripes);
+        // Ids grouped by stripe (a counting sort), then cut into parts of whole stripes.
+        let stripe_of: Vec<usize> = index
+            .hashes()
+            .iter()
+            .map(|&h| table.stripe_of_hash(h))
+            .collect();
+        let mut ends = vec![0usize; stripes + 1];
+        for &st in &stripe_of {
+            ends[st + 1] += 1;
         }
-        let load_part = |ids: &[u32]| -> Vec<Cell> {
-            ids.iter()
-                .map(|&id| {
-                    let i = id as usize;
-                    let account = match (index.keys().get(i), index.hashes().get(i)) {
-                        (Some(k), Some(&h)) => table.get_hashed(h, k).unwrap_or_default(),
-                        _ => Account::default(),
-                    };
-                    Cell {
-                        finished: AtomicU32::new(0),
-                        slot: RwLock::new(Slot {
-                            account,
-                            dirty: false,
-                        }),
+        for st in 0..stripes {
+            ends[st + 1] += ends[st];
+        }
+        let mut fill = ends.clone();
+        let mut sorted = vec![0u32; stripe_of.len()];
+        for (id, &st) in stripe_of.iter().enumerate() {
+            sorted[fill[st]] = id as u32;
+            fill[st] += 1;
+        }
+        let mut members: Vec<Part> = Vec::with_capacity(parts);
+        let mut loc = vec![(0u32, 0u32); stripe_of.len()];
+        for p in 0..parts {
+            let (lo, hi) = (p * stripes / parts, (p + 1) * stripes / parts);
+            let base = ends[lo];
+            let ids = sorted[base..ends[hi]].to_vec();
+            for (pos, &id) in ids.iter().enumerate() {
+                loc[id as usize] = (p as u32, pos as u32);
+            }
+            let bounds = (lo..hi)
+                .filter(|&st| ends[st + 1] > ends[st])
+                .map(|st| (st, ends[st + 1] - base))
+                .collect();
+            members.push(Part {
+                ids,
+                slots: Vec::new(),
+                stripes: bounds,
+            });
+        }
+        let load_part = |part: &Part| -> Vec<Cell> {
+            let mut cells = Vec::with_capacity(part.ids.len());
+            let mut start = 0;
+            for &(stripe, end) in &part.stripes {
+                let group = part.ids.get(start..end).unwrap_or(&[]);
+                start = end;
+                table.read_stripe_with(stripe, |reader| {
+                    for &id in group {
+                        let i = id as usize;
+                        let account = match (index.keys().get(i), index.hashes().get(i)) {
+                            (Some(k), Some(&h)) => reader.get(h, k).cloned().unwrap_or_default(),
+                            _ => Account::default(),
+                        };
+                        cells.push(Cell {
+                            finished: AtomicU32::new(0),
+                            slot: RwLock::new(Slot {
+                                account,
+                                dirty: false,
+                            }),
+                        });
                     }
-                })
-                .collect()
+                });
+            }
+            cells
         };
         let slots: Vec<Vec<Cell>> = if parts > 1 && index.num_keys() >= PAR_MIN_KEYS {
             // Worker `p` loads part `p` (broadcast results come in thread-index order).
-            let mut loaded = rayon::broadcast(|ctx| {
-                members
-                    .get(ctx.index())
-                    .map(|ids| load_part(ids))
-                    .unwrap_or_default()
-            });
+            let mut loaded =
+                rayon::broadcast(|ctx| members.get(ctx.index()).map(load_part).unwrap_or_default());
             loaded.truncate(parts);
             // (A pool of fewer workers than parts: the rest here.)
-            for ids in members.iter().skip(loaded.len()) {
-                loaded.push(load_part(ids));
+            for part in members.iter().skip(loaded.len()) {
+                loaded.push(load_part(part));
             }
             loaded
         } else {
-            members.iter().map(|ids| load_part(ids)).collect()
+            members.iter().map(load_part).collect()
         };
-        let parts = members
-            .into_iter()
-            .zip(slots)
-            .map(|(ids, slots)| Part { ids, slots })
-            .collect();
-        Self { index, loc, parts }
+        for (part, cells) in members.iter_mut().zip(slots) {
+            part.slots = cells;
+        }
+        Self {
+            index,
+            loc,
+            parts: members,
+        }
     }
 
     /// The part holding key id `id` (0 for an unknown id).
@@ -181,17 +220,35 @@ impl<'k> WorkingSet<'k> {
     pub(super) fn write_back(&self, table: &AccountsTable, modified: &mut Vec<Pubkey>) {
         let write_part = |part: &Part| -> Vec<Pubkey> {
             let mut keys = Vec::new();
-            for (&id, cell) in part.ids.iter().zip(&part.slots) {
-                let mut slot = cell.slot.write().unwrap_or_else(PoisonError::into_inner);
-                let i = id as usize;
-                if let (true, Some(key), Some(&h)) = (
-                    slot.dirty,
-                    self.index.keys().get(i),
-                    self.index.hashes().get(i),
-                ) {
-                    table.insert_hashed(h, *key, std::mem::take(&mut slot.account));
-                    slot.dirty = false;
-                    keys.push(*key);
+            let mut start = 0;
+            for &(stripe, end) in &part.stripes {
+                let (Some(ids), Some(cells)) =
+                    (part.ids.get(start..end), part.slots.get(start..end))
+                else {
+                    continue;
+                };
+                start = end;
+                let first = keys.len();
+                let mut changed: Vec<(u64, Pubkey, Account)> = Vec::new();
+                for (&id, cell) in ids.iter().zip(cells) {
+                    let mut slot = cell.slot.write().unwrap_or_else(PoisonError::into_inner);
+                    let i = id as usize;
+                    if let (true, Some(key), Some(&h)) = (
+                        slot.dirty,
+                        self.index.keys().get(i),
+                        self.index.hashes().get(i),
+                    ) {
+                        slot.dirty = false;
+                        changed.push((h, *key, std::mem::take(&mut slot.account)));
+                        keys.push(*key);
+                    }
+                }
+                if keys.len() > first {
+                    table.write_stripe_with(stripe, |writer| {
+                        for (h, key, account) in changed {
+                            writer.insert(h, key, account);
+                        }
+                    });
                 }
             }
             keys

@@ -34,6 +34,45 @@ const PAR_LOAD_MIN: usize = 16 * 1024;
 
 type Stripe = HashTable<(Pubkey, Account)>;
 
+/// One stripe under its read lock (see [`AccountsTable::read_stripe_with`]).
+pub(crate) struct StripeReader<'g> {
+    stripe: &'g Stripe,
+}
+
+impl StripeReader<'_> {
+    /// The account at `key` (whose table hash is `hash`), if present.
+    pub(crate) fn get(&self, hash: u64, key: &Pubkey) -> Option<&Account> {
+        self.stripe
+            .find(hash, |(k, _)| key_eq(k, key))
+            .map(|(_, a)| a)
+    }
+}
+
+/// One stripe under its write lock (see [`AccountsTable::write_stripe_with`]).
+pub(crate) struct StripeWriter<'t, 'g> {
+    table: &'t AccountsTable,
+    stripe_index: usize,
+    stripe: &'g mut Stripe,
+}
+
+impl StripeWriter<'_, '_> {
+    /// Stores `account` at `key` (whose table hash is `hash`).
+    pub(crate) fn insert(&mut self, hash: u64, key: Pubkey, account: Account) {
+        debug_assert_eq!(hash, self.table.hash(&key));
+        debug_assert_eq!(self.table.stripe_index(hash), self.stripe_index);
+        let table = self.table;
+        match self
+            .stripe
+            .entry(hash, |(k, _)| key_eq(k, &key), |(k, _)| table.hash(k))
+        {
+            Entry::Occupied(mut o) => o.get_mut().1 = account,
+            Entry::Vacant(v) => {
+                v.insert((key, account));
+            }
+        }
+    }
+}
+
 /// A concurrent map from pubkey to [`Account`], striped over `RwLock`s.
 ///
 /// Every method takes `&self`: the table is shared between worker threads by reference
@@ -141,28 +180,33 @@ impl AccountsTable {
         self.stripe_index(hash)
     }
 
-    /// [`AccountsTable::get`] for a key whose hash by [`AccountsTable::key_hash`] is `hash`
-    /// (precondition; a wrong hash finds nothing).
-    pub(crate) fn get_hashed(&self, hash: u64, key: &Pubkey) -> Option<Account> {
-        debug_assert_eq!(hash, self.hash(key));
-        let stripe = self.read_stripe(self.stripe_index(hash));
-        stripe
-            .find(hash, |(k, _)| key_eq(k, key))
-            .map(|(_, a)| a.clone())
+    /// Looks up many keys of one stripe under a single read lock: `f` gets a reader whose
+    /// [`StripeReader::get`] takes a key and its hash by [`AccountsTable::key_hash`] (each
+    /// key must belong to stripe `stripe`; a key of another stripe is not found). Locking
+    /// once per stripe instead of once per key lets the lookups' cache misses overlap.
+    pub(crate) fn read_stripe_with<R>(
+        &self,
+        stripe: usize,
+        f: impl FnOnce(&StripeReader<'_>) -> R,
+    ) -> R {
+        let guard = self.read_stripe(stripe);
+        f(&StripeReader { stripe: &guard })
     }
 
-    /// [`AccountsTable::insert`] for a key whose hash by [`AccountsTable::key_hash`] is
-    /// `hash` (precondition, checked in debug builds: a wrong hash would file the key
-    /// where lookups do not find it).
-    pub(crate) fn insert_hashed(&self, hash: u64, key: Pubkey, account: Account) {
-        debug_assert_eq!(hash, self.hash(&key));
-        let mut stripe = self.write_stripe(self.stripe_index(hash));
-        match stripe.entry(hash, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
-            Entry::Occupied(mut o) => o.get_mut().1 = account,
-            Entry::Vacant(v) => {
-                v.insert((key, account));
-            }
-        }
+    /// Stores many accounts of one stripe under a single write lock: `f` gets a writer
+    /// whose [`StripeWriter::insert`] takes a key, its hash by [`AccountsTable::key_hash`]
+    /// (each key must belong to stripe `stripe`, checked in debug builds) and the account.
+    pub(crate) fn write_stripe_with<R>(
+        &self,
+        stripe: usize,
+        f: impl FnOnce(&mut StripeWriter<'_, '_>) -> R,
+    ) -> R {
+        let mut guard = self.write_stripe(stripe);
+        f(&mut StripeWriter {
+            table: self,
+            stripe_index: stripe & self.mask,
+            stripe: &mut guard,
+        })
     }
 
     /// The stripe that holds `key` (in `0..stripe_count()`).
