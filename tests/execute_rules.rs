@@ -543,3 +543,43 @@ fn panicking_program_in_a_parallel_window_reaches_the_caller() {
     assert!(panicked, "the program's panic was swallowed");
     assert_eq!(accounts, 400);
 }
+
+/// The windowed path with fewer stripes than workers (one part per stripe, idle workers)
+/// and with one stripe per worker, against the sequential run.
+#[test]
+fn windowed_path_with_few_stripes_matches_sequential() {
+    let genesis: Vec<(Pubkey, Account)> = (0..600).map(|i| (key(i), sys(100_000_000))).collect();
+    let packets: Vec<Vec<u8>> = (0..2500)
+        .map(|i| {
+            transfer(
+                key((i * 13) % 600),
+                key((i * 7 + 1) % 600),
+                1 + u64::from(i % 5),
+            )
+        })
+        .collect();
+    let block = prepare(&packets);
+    let reference_table = table(&genesis, 4);
+    let reference = Executor::default().execute_sequential(&reference_table, &block);
+    let forced = Executor::new(
+        ProgramRegistry::default(),
+        ExecConfig {
+            allow_sequential: false,
+            ..ExecConfig::default()
+        },
+    );
+    for (stripes, threads) in [(1, 4), (2, 2), (2, 8), (4, 3)] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = table(&genesis, stripes);
+        let out = pool.install(|| forced.execute_block(&t, &block));
+        assert_eq!(out.path, ExecPath::Parallel);
+        assert!(
+            out.same_effects(&reference),
+            "{stripes} stripes, {threads} threads"
+        );
+        assert_eq!(t.snapshot(), reference_table.snapshot());
+    }
+}
