@@ -80,7 +80,7 @@ pub enum ExecPath {
 }
 
 /// Default for [`ExecConfig::window`].
-pub const DEFAULT_WINDOW: usize = 2048;
+pub const DEFAULT_WINDOW: usize = 8192;
 
 /// Default for [`ExecConfig::min_parallel_batch`].
 pub const DEFAULT_MIN_PARALLEL_BATCH: usize = 64;
@@ -470,7 +470,8 @@ impl Executor {
             let _guard = AbortOnPanic(&abort);
             let me = ctx.index();
             let mut scratch = Scratch::default();
-            let mut out: Vec<(u32, TxResult)> = Vec::new();
+            let mut out: Vec<(u32, TxResult)> =
+                Vec::with_capacity(txs.len().div_ceil(parts.max(1)) * 5 / 4);
             if me >= parts {
                 return out;
             }

@@ -219,7 +219,7 @@ impl<'k> WorkingSet<'k> {
     /// `p`), appending their keys to `modified`.
     pub(super) fn write_back(&self, table: &AccountsTable, modified: &mut Vec<Pubkey>) {
         let write_part = |part: &Part| -> Vec<Pubkey> {
-            let mut keys = Vec::new();
+            let mut keys = Vec::with_capacity(part.ids.len());
             let mut start = 0;
             for &(stripe, end) in &part.stripes {
                 let (Some(ids), Some(cells)) =
@@ -228,28 +228,23 @@ impl<'k> WorkingSet<'k> {
                     continue;
                 };
                 start = end;
-                let first = keys.len();
-                let mut changed: Vec<(u64, Pubkey, Account)> = Vec::new();
-                for (&id, cell) in ids.iter().zip(cells) {
-                    let mut slot = cell.slot.write().unwrap_or_else(PoisonError::into_inner);
-                    let i = id as usize;
-                    if let (true, Some(key), Some(&h)) = (
-                        slot.dirty,
-                        self.index.keys().get(i),
-                        self.index.hashes().get(i),
-                    ) {
-                        slot.dirty = false;
-                        changed.push((h, *key, std::mem::take(&mut slot.account)));
-                        keys.push(*key);
-                    }
-                }
-                if keys.len() > first {
-                    table.write_stripe_with(stripe, |writer| {
-                        for (h, key, account) in changed {
-                            writer.insert(h, key, account);
+                // Under the stripe's lock, each copy under its own (a lock order nothing
+                // else uses the other way round: transactions never touch the table).
+                table.write_stripe_with(stripe, |writer| {
+                    for (&id, cell) in ids.iter().zip(cells) {
+                        let mut slot = cell.slot.write().unwrap_or_else(PoisonError::into_inner);
+                        let i = id as usize;
+                        if let (true, Some(key), Some(&h)) = (
+                            slot.dirty,
+                            self.index.keys().get(i),
+                            self.index.hashes().get(i),
+                        ) {
+                            slot.dirty = false;
+                            writer.insert(h, *key, std::mem::take(&mut slot.account));
+                            keys.push(*key);
                         }
-                    });
-                }
+                    }
+                });
             }
             keys
         };

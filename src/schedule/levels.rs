@@ -217,7 +217,7 @@ pub fn schedule_indexed_with<A: AccessSet>(
     let mut deps: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
     // Rank of each access among the accesses to its key (for `signals`).
     let mut ranks: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
-    let mut access_writable: Vec<bool> = Vec::new();
+    let mut access_writable: Vec<bool> = Vec::with_capacity(16);
     let mut starts: Vec<usize> = Vec::with_capacity(n + 1);
     let mut levels: Vec<u32> = Vec::with_capacity(n);
     let mut max_level = 0u32;
