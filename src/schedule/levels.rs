@@ -4,6 +4,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
+use super::deps::{DepAccess, KeyDeps, DUPLICATE_ACCESS};
 use super::AccessSet;
 
 /// Conflict-free batches of a block, as indexes into the block (see the module docs).
@@ -76,25 +77,13 @@ impl Schedule {
 }
 
 /// Per-key state: the last level that wrote the key and the highest level that read it
-/// (0: none); and for the dependency counts, the transactions that accessed the key so
-/// far, one past the last that wrote it, and where the current transaction's first access
-/// to it is.
+/// (0: none), and its dependency-count state.
 #[derive(Clone, Copy, Default)]
 struct KeyLevels {
     write: u32,
     read: u32,
-    /// Transactions that accessed the key so far.
-    count: u32,
-    /// `1 +` the rank (among `count`) of the last writer; 0 when none.
-    write_end: u32,
-    /// `1 +` the index of the last transaction that accessed the key.
-    seen: u32,
-    /// Position (in the flat access arrays) of that transaction's first access to it.
-    first: u32,
+    deps: KeyDeps,
 }
-
-/// [`KeyIndex::deps`] of an access repeating a key already named by the same transaction.
-pub const DUPLICATE_ACCESS: u32 = u32::MAX;
 
 /// The distinct keys of a scheduled block, numbered in order of first appearance, and the
 /// key number of every access: what lets an executor keep one working copy per account
@@ -252,26 +241,19 @@ pub fn schedule_indexed_with<A: AccessSet>(
                 };
                 level = level.max(after.saturating_add(1));
                 let pos = access_ids.len() as u32;
-                if s.seen == stamp {
-                    // The same key again in this transaction: one access, a write if any
-                    // is (its rank is `count - 1`; it waits for all `count - 1` before).
-                    deps.push(DUPLICATE_ACCESS);
-                    ranks.push(u32::MAX);
-                    let rank = s.count.saturating_sub(1);
-                    if writable && s.write_end != rank + 1 {
-                        if let Some(d) = deps.get_mut(s.first as usize) {
-                            *d = rank;
-                        }
-                        s.write_end = rank + 1;
+                match s.deps.access(stamp, pos, writable) {
+                    DepAccess::First { dep, rank } => {
+                        deps.push(dep);
+                        ranks.push(rank);
                     }
-                } else {
-                    s.seen = stamp;
-                    s.first = pos;
-                    deps.push(if writable { s.count } else { s.write_end });
-                    ranks.push(s.count);
-                    s.count = s.count.saturating_add(1);
-                    if writable {
-                        s.write_end = s.count;
+                    DepAccess::Repeat { upgrade } => {
+                        deps.push(DUPLICATE_ACCESS);
+                        ranks.push(u32::MAX);
+                        if let Some((first, dep)) = upgrade {
+                            if let Some(d) = deps.get_mut(first as usize) {
+                                *d = dep;
+                            }
+                        }
                     }
                 }
             }
@@ -299,12 +281,7 @@ pub fn schedule_indexed_with<A: AccessSet>(
         .iter()
         .zip(&ranks)
         .map(|(&id, &rank)| {
-            rank != u32::MAX
-                && states.get(id as usize).is_some_and(|s| {
-                    rank.saturating_add(1) < s.write_end
-                        || (rank.saturating_add(1) == s.write_end
-                            && rank.saturating_add(1) < s.count)
-                })
+            rank != u32::MAX && states.get(id as usize).is_some_and(|s| s.deps.signals(rank))
         })
         .collect();
 

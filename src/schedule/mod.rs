@@ -32,10 +32,11 @@
 //! ```
 
 mod access;
+mod deps;
 mod levels;
 
 pub use access::AccessSet;
+pub use deps::{DepAccess, KeyDeps, DUPLICATE_ACCESS};
 pub use levels::{
     schedule, schedule_indexed, schedule_indexed_with, KeyIndex, Schedule, ScheduleStats,
-    DUPLICATE_ACCESS,
 };
