@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::schedule::{KeyIndex, Schedule};
+use crate::schedule::Schedule;
 use crate::state::{self, Account, AccountsTable};
 use crate::tx::LAMPORTS_PER_SIGNATURE;
 use crate::{Hash, Pubkey};
 
-use super::working_set::WorkingSet;
+use super::working_set::{Ref, WorkingSet, MAX_WINDOW};
 use super::{
     BlockError, ExecTx, InstructionContext, InstructionError, ProgramRegistry, SystemProgram,
     TxError, TxResult,
@@ -59,10 +59,9 @@ fn wait_until(ready: impl Fn() -> bool, abort: &AtomicBool) -> bool {
 /// the windows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExecPhases {
-    /// Scheduling: key interning and dependency counts (one thread).
-    pub schedule: std::time::Duration,
-    /// Loading the working copies from the table (all workers).
-    pub load: std::time::Duration,
+    /// Numbering the references (key interning, dependency counts) and loading the
+    /// working copies (all workers, one part each).
+    pub build: std::time::Duration,
     /// Running the transactions (all workers).
     pub run: std::time::Duration,
     /// Writing the changed copies back (all workers).
@@ -97,8 +96,8 @@ pub struct ExecConfig {
     /// over workers costs more than it saves (a fully contended block is one transaction
     /// per batch).
     pub min_parallel_batch: usize,
-    /// Transactions scheduled and run together by [`Executor::execute_block`] (default
-    /// [`DEFAULT_WINDOW`]).
+    /// Transactions numbered, loaded and run together by [`Executor::execute_block`]
+    /// (default [`DEFAULT_WINDOW`]; at most 262,144).
     pub window: usize,
     /// Whether [`Executor::execute_block`] may choose the sequential path (one thread, or
     /// a contended block). Default `true`; `false` always runs the windowed parallel path.
@@ -371,36 +370,31 @@ impl Executor {
     ///   their batches average fewer than 4 × [`ExecConfig::min_parallel_batch`]
     ///   transactions (a contended block: too little to run side by side to pay for a
     ///   barrier per batch), sequentially;
-    /// - otherwise window by window ([`ExecConfig::window`] transactions each): the window
-    ///   is scheduled ([`crate::schedule::schedule_indexed_with`], keys hashed once with
-    ///   the table's hash), the accounts it names are loaded from the table once, by
-    ///   stripe, into working copies (worker `p` loads and later writes back part `p`),
-    ///   the workers run its transactions against those copies, each as soon as the
-    ///   earlier transactions it conflicts with have finished
-    ///   ([`crate::schedule::KeyIndex::tx_deps`]: the dependency graph whose levels are
-    ///   the schedule's batches, run without a barrier per batch and in block order, which
-    ///   keeps the block's memory walked in order), and the changed copies are written
-    ///   back before the next window starts. A transaction touches no hash table and no
-    ///   stripe lock while it runs. The result is the sequential one.
+    /// - otherwise window by window ([`ExecConfig::window`] transactions each, at most
+    ///   262,144): the accounts are split into one part per worker by stripe; worker `p`
+    ///   walks the window, gives every reference to a key of its part a dependency count
+    ///   ([`crate::schedule::KeyDeps`], the rule of
+    ///   [`crate::schedule::KeyIndex::tx_deps`]) and loads the part's accounts into
+    ///   working copies; the workers run the window's transactions against those copies,
+    ///   each as soon as the earlier transactions it conflicts with have finished (the
+    ///   dependency graph whose levels are the schedule's batches, run without a barrier
+    ///   per batch and in block order, which walks the block's memory in order); worker
+    ///   `p` writes part `p`'s changed copies back before the next window starts. A
+    ///   transaction touches no hash table and no stripe lock while it runs. The result
+    ///   is the sequential one.
     ///
     /// [`BlockOutcome::path`] tells which path ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
         let min_batch = self.config.min_parallel_batch.max(2);
-        let window = self.config.window.max(min_batch);
-        // The probe's schedule, kept when it is exactly the first window's.
-        let mut first = None;
+        let window = self.config.window.clamp(min_batch, MAX_WINDOW);
         if self.config.allow_sequential {
             if rayon::current_num_threads() <= 1 || block.len() < 2 * min_batch {
                 return self.execute_sequential(table, block);
             }
             let probe_len = block.len().min(PROBE_TXS);
-            let probe =
-                crate::schedule::schedule_indexed_with(&block[..probe_len], |k| table.key_hash(k));
-            if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.0.num_batches() {
+            let probe = crate::schedule::schedule(&block[..probe_len]);
+            if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
                 return self.execute_sequential(table, block);
-            }
-            if probe_len == window.min(block.len()) {
-                first = Some(probe);
             }
         }
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
@@ -409,21 +403,15 @@ impl Executor {
         let mut phases = ExecPhases::default();
         for (txs, out) in block.chunks(window).zip(results.chunks_mut(window)) {
             let t0 = Instant::now();
-            let (_, index) = match first.take() {
-                Some(s) => s,
-                None => crate::schedule::schedule_indexed_with(txs, |k| table.key_hash(k)),
-            };
+            let set = WorkingSet::build(table, txs, parts);
             let t1 = Instant::now();
-            let set = WorkingSet::load(table, &index, parts);
+            self.run_window(&set, txs, out);
             let t2 = Instant::now();
-            self.run_window(&set, txs, &index, out);
-            let t3 = Instant::now();
             set.write_back(table, &mut modified);
-            let t4 = Instant::now();
-            phases.schedule += t1 - t0;
-            phases.load += t2 - t1;
-            phases.run += t3 - t2;
-            phases.write_back += t4 - t3;
+            let t3 = Instant::now();
+            phases.build += t1 - t0;
+            phases.run += t2 - t1;
+            phases.write_back += t3 - t2;
         }
         let mut outcome = self.finish(table, block, results, modified, ExecPath::Parallel);
         outcome.phases = phases;
@@ -436,30 +424,26 @@ impl Executor {
     /// Worker `p` runs, in block order, the transactions whose fee payer is in part `p` of
     /// the working set (the payer's copy, written by every transaction, stays in the
     /// cache of the core that loaded it), each as soon as the earlier transactions it
-    /// depends on ([`KeyIndex::tx_deps`]) have finished, whichever worker ran them: no
+    /// depends on (their dependency counts) have finished, whichever worker ran them: no
     /// barrier between conflict-free batches, and the block's memory is walked in order.
     /// A worker only waits for transactions earlier than the one it holds, and the
     /// earliest unfinished transaction of the window waits for nothing (its owner has
     /// finished all its earlier ones), so the window always progresses. One thread, or a
     /// window shorter than [`MIN_PARALLEL_WINDOW`]: in block order on the calling thread.
-    fn run_window(
-        &self,
-        set: &WorkingSet<'_>,
-        txs: &[ExecTx<'_>],
-        index: &KeyIndex<Pubkey>,
-        results: &mut [TxResult],
-    ) {
-        let run = |scratch: &mut Scratch, i: usize| match txs.get(i) {
+    fn run_window(&self, set: &WorkingSet, txs: &[ExecTx<'_>], results: &mut [TxResult]) {
+        let run = |scratch: &mut Scratch, refs: &[Ref], i: usize| match txs.get(i) {
             Some(tx) => {
-                let mut access = set.access(index.tx_ids(i));
+                let mut access = set.access(refs);
                 self.execute_tx(&mut access, tx, scratch)
             }
             None => Err(TxError::Malformed("transaction index out of range")),
         };
+        let mut refs: Vec<Ref> = Vec::new();
         if rayon::current_num_threads() <= 1 || txs.len() < MIN_PARALLEL_WINDOW {
             let mut scratch = Scratch::default();
             for (i, r) in results.iter_mut().enumerate() {
-                *r = run(&mut scratch, i);
+                set.tx_refs(i, &mut refs);
+                *r = run(&mut scratch, &refs, i);
             }
             return;
         }
@@ -470,6 +454,7 @@ impl Executor {
             let _guard = AbortOnPanic(&abort);
             let me = ctx.index();
             let mut scratch = Scratch::default();
+            let mut refs: Vec<Ref> = Vec::new();
             let mut out: Vec<(u32, TxResult)> =
                 Vec::with_capacity(txs.len().div_ceil(parts.max(1)) * 5 / 4);
             if me >= parts {
@@ -478,15 +463,15 @@ impl Executor {
             // This worker's transactions: those whose fee payer is in its part, so that
             // the payer's working copy (written by every transfer) stays in its cache.
             for i in 0..txs.len() {
-                let (ids, deps) = (index.tx_ids(i), index.tx_deps(i));
-                if ids.first().map_or(0, |&id| set.part_of(id)) != me {
+                if set.owner(i) != me {
                     continue;
                 }
-                if !wait_until(|| set.ready(ids, deps), &abort) {
+                set.tx_refs(i, &mut refs);
+                if !wait_until(|| set.ready(&refs), &abort) {
                     return out;
                 }
-                out.push((i as u32, run(&mut scratch, i)));
-                set.finished(ids, index.tx_signals(i));
+                out.push((i as u32, run(&mut scratch, &refs, i)));
+                set.finished(&refs);
             }
             out
         });

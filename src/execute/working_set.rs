@@ -1,38 +1,92 @@
 //! A window's working set: one working copy of every account the window names, loaded
-//! from the table once, executed against batch by batch, written back once.
+//! from the table once, executed against in dependency order, written back once.
 //!
 //! This is how a validator's bank runs a batch (load the accounts, execute, store the
-//! changed ones), done for a whole window of conflict-free batches: a transaction finds
-//! its accounts by the ids the scheduler gave its keys ([`crate::schedule::KeyIndex`]), so
-//! it hashes no key and takes no stripe lock while it runs.
+//! changed ones), done for a whole window: a transaction finds its accounts through the
+//! records built here, so it hashes no key and takes no stripe lock while it runs.
 //!
 //! # Parts: one per worker
-//! Moving a cache line from one core to another costs more than a whole lookup that hits
-//! the core's own cache, and a transfer is only a few hundred nanoseconds of work. So the
-//! accounts are split into parts, one per worker thread, by stripe (part `p` holds the
-//! keys of a contiguous range of stripes), and worker `p` (rayon's thread index) does all
-//! the table work of part `p`: it loads those accounts, keeps their working copies in
-//! memory it allocated, and writes them back. The table's stripes, their locks and the
-//! copies of one part stay in one core's cache, window after window. Transactions go
-//! preferably to the worker owning their fee payer's part (see
+//! Moving a cache line from one core to another costs about as much as executing a whole
+//! transfer. So the accounts are split into parts, one per worker thread, by stripe (part
+//! `p` holds the keys of a contiguous range of the table's stripes), and worker `p`
+//! (rayon's thread index) does all the work on part `p`'s keys:
+//! - it walks the window in block order and, for every account reference whose key is
+//!   in its part, interns the key (loading the account from the table the first time) and
+//!   gives the reference its dependency count and completion signal
+//!   ([`crate::schedule::KeyDeps`], the rule of [`crate::schedule::KeyIndex::tx_deps`]):
+//!   a key's counts depend on that key's references only, so the parts are numbered
+//!   independently and in parallel;
+//! - it writes the part's changed accounts back, one stripe lock per stripe.
+//!
+//! The table's stripes, their locks and the copies of one part stay in one core's cache.
+//! Transactions run on the worker owning their fee payer's part (see
 //! [`super::Executor::execute_block`]).
 //!
-//! Each copy sits behind its own `RwLock`. The schedule already guarantees that no two
-//! transactions of a batch conflict on an account, so writers never wait on these locks;
-//! they make that guarantee unnecessary for memory safety (a wrong schedule would give a
-//! wrong result, never undefined behaviour).
+//! Each copy sits behind its own `RwLock`. The dependency counts already guarantee that no
+//! two transactions touching an account in conflicting ways run at the same time, so
+//! writers never wait on these locks; they make that guarantee unnecessary for memory
+//! safety (a wrong count would give a wrong result, never undefined behaviour).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{PoisonError, RwLock};
 
+use hashbrown::HashTable;
+
 use super::executor::AccountAccess;
-use crate::schedule::{KeyIndex, DUPLICATE_ACCESS};
+use super::ExecTx;
+use crate::schedule::{DepAccess, KeyDeps};
 use crate::state::{Account, AccountsTable};
 use crate::Pubkey;
 
-/// Windows with fewer distinct keys than this load and write back on the calling thread
-/// (a broadcast to the workers costs more than it saves).
-const PAR_MIN_KEYS: usize = 512;
+/// Windows with fewer account references than this are built and written back on the
+/// calling thread (a broadcast to the workers costs more than it saves).
+const PAR_MIN_REFS: usize = 1024;
+
+/// Largest number of parts (a record keeps the part in 8 bits).
+pub(super) const MAX_PARTS: usize = 256;
+
+/// Largest window, in transactions: a record keeps a dependency count and a key id in 27
+/// bits each, and a window has at most 256 references per transaction.
+pub(super) const MAX_WINDOW: usize = 1 << 18;
+
+/// A reference's record, packed: valid, signal, part (8 bits), key id in the part (27
+/// bits), dependency count (27 bits; all ones for a repeated key).
+const VALID: u64 = 1 << 63;
+const SIGNAL: u64 = 1 << 62;
+const PART_SHIFT: u32 = 54;
+const ID_SHIFT: u32 = 27;
+const FIELD: u64 = (1 << 27) - 1;
+const REPEAT: u64 = FIELD;
+
+fn pack(part: usize, id: usize, dep: u64) -> u64 {
+    VALID | ((part as u64) << PART_SHIFT) | (((id as u64) & FIELD) << ID_SHIFT) | (dep & FIELD)
+}
+
+/// One account reference of a transaction, unpacked.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ref {
+    part: usize,
+    id: usize,
+    /// Dependency count; `None` for a key the transaction already named.
+    dep: Option<u32>,
+    /// Whether a later reference waits for this one to finish.
+    signal: bool,
+}
+
+impl Ref {
+    fn unpack(r: u64) -> Option<Self> {
+        if r & VALID == 0 {
+            return None;
+        }
+        let dep = r & FIELD;
+        Some(Self {
+            part: ((r >> PART_SHIFT) & 0xff) as usize,
+            id: ((r >> ID_SHIFT) & FIELD) as usize,
+            dep: (dep != REPEAT).then_some(dep as u32),
+            signal: r & SIGNAL != 0,
+        })
+    }
+}
 
 /// One account's working copy.
 #[derive(Debug, Default)]
@@ -43,132 +97,70 @@ struct Slot {
 }
 
 /// A working copy and the number of the window's transactions on it that have finished
-/// (what [`KeyIndex::tx_deps`] counts are checked against), side by side, aligned to a
-/// pair of cache lines (what a core fetches together), so that an account moving between
-/// cores moves one pair and never drags a neighbour along.
+/// (what dependency counts are checked against), side by side, aligned to a pair of cache
+/// lines (what a core fetches together), so that an account moving between cores moves
+/// one pair and never drags a neighbour along.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct Cell {
+pub(super) struct Cell {
     finished: AtomicU32,
     slot: RwLock<Slot>,
 }
 
-/// The accounts of one part: key ids (grouped by stripe, stripes ascending) and their
-/// working copies.
+/// The accounts of one part and the records of the references to them.
 #[derive(Debug, Default)]
 struct Part {
-    ids: Vec<u32>,
-    slots: Vec<Cell>,
-    /// `(stripe, end)`: the ids of `stripe` are `ids[previous end..end]`.
-    stripes: Vec<(usize, usize)>,
+    keys: Vec<Pubkey>,
+    hashes: Vec<u64>,
+    cells: Vec<Cell>,
+    /// One record per reference position of the window (0: another part's reference).
+    records: Vec<u64>,
 }
 
-/// The working copies of the accounts a window names, by key id, split into parts.
+/// The working copies of the accounts a window names, split into parts.
 #[derive(Debug)]
-pub(super) struct WorkingSet<'k> {
-    index: &'k KeyIndex<Pubkey>,
-    /// Part and position in the part of each key id.
-    loc: Vec<(u32, u32)>,
+pub(super) struct WorkingSet {
     parts: Vec<Part>,
+    /// Transaction `i`'s references are at positions `starts[i]..starts[i + 1]`.
+    starts: Vec<usize>,
 }
 
-impl<'k> WorkingSet<'k> {
-    /// Loads the account of every key of `index` (the default account when absent) from
-    /// `table`, in `parts` parts (normally the worker count; at least 1). `index` must
-    /// have been made with the table's hash ([`AccountsTable::key_hash`]). Each stripe is
-    /// read under one lock, so the lookups' cache misses overlap.
-    pub(super) fn load(table: &AccountsTable, index: &'k KeyIndex<Pubkey>, parts: usize) -> Self {
+impl WorkingSet {
+    /// Numbers the references of `txs` and loads their accounts (the default account when
+    /// absent) from `table`, in `parts` parts (normally the worker count), part `p` on
+    /// worker `p`. `txs` must not be longer than [`MAX_WINDOW`].
+    pub(super) fn build(table: &AccountsTable, txs: &[ExecTx<'_>], parts: usize) -> Self {
         let stripes = table.stripe_count();
-        let parts = parts.clamp(1, stripes);
-        // Ids grouped by stripe (a counting sort), then cut into parts of whole stripes.
-        let stripe_of: Vec<usize> = index
-            .hashes()
-            .iter()
-            .map(|&h| table.stripe_of_hash(h))
-            .collect();
-        let mut ends = vec![0usize; stripes + 1];
-        for &st in &stripe_of {
-            ends[st + 1] += 1;
+        let parts = parts.clamp(1, stripes.min(MAX_PARTS));
+        let mut starts = Vec::with_capacity(txs.len() + 1);
+        let mut total = 0usize;
+        for tx in txs {
+            starts.push(total);
+            total += tx.keys().len();
         }
-        for st in 0..stripes {
-            ends[st + 1] += ends[st];
-        }
-        let mut fill = ends.clone();
-        let mut sorted = vec![0u32; stripe_of.len()];
-        for (id, &st) in stripe_of.iter().enumerate() {
-            sorted[fill[st]] = id as u32;
-            fill[st] += 1;
-        }
-        let mut members: Vec<Part> = Vec::with_capacity(parts);
-        let mut loc = vec![(0u32, 0u32); stripe_of.len()];
-        for p in 0..parts {
-            let (lo, hi) = (p * stripes / parts, (p + 1) * stripes / parts);
-            let base = ends[lo];
-            let ids = sorted[base..ends[hi]].to_vec();
-            for (pos, &id) in ids.iter().enumerate() {
-                loc[id as usize] = (p as u32, pos as u32);
-            }
-            let bounds = (lo..hi)
-                .filter(|&st| ends[st + 1] > ends[st])
-                .map(|st| (st, ends[st + 1] - base))
-                .collect();
-            members.push(Part {
-                ids,
-                slots: Vec::new(),
-                stripes: bounds,
+        starts.push(total);
+        let build = |p: usize| build_part(table, txs, &starts, total, p, parts);
+        let built: Vec<Part> = if parts > 1 && total >= PAR_MIN_REFS {
+            let mut built = rayon::broadcast(|ctx| {
+                if ctx.index() < parts {
+                    build(ctx.index())
+                } else {
+                    Part::default()
+                }
             });
-        }
-        let load_part = |part: &Part| -> Vec<Cell> {
-            let mut cells = Vec::with_capacity(part.ids.len());
-            let mut start = 0;
-            for &(stripe, end) in &part.stripes {
-                let group = part.ids.get(start..end).unwrap_or(&[]);
-                start = end;
-                table.read_stripe_with(stripe, |reader| {
-                    for &id in group {
-                        let i = id as usize;
-                        let account = match (index.keys().get(i), index.hashes().get(i)) {
-                            (Some(k), Some(&h)) => reader.get(h, k).cloned().unwrap_or_default(),
-                            _ => Account::default(),
-                        };
-                        cells.push(Cell {
-                            finished: AtomicU32::new(0),
-                            slot: RwLock::new(Slot {
-                                account,
-                                dirty: false,
-                            }),
-                        });
-                    }
-                });
-            }
-            cells
-        };
-        let slots: Vec<Vec<Cell>> = if parts > 1 && index.num_keys() >= PAR_MIN_KEYS {
-            // Worker `p` loads part `p` (broadcast results come in thread-index order).
-            let mut loaded =
-                rayon::broadcast(|ctx| members.get(ctx.index()).map(load_part).unwrap_or_default());
-            loaded.truncate(parts);
+            built.truncate(parts);
             // (A pool of fewer workers than parts: the rest here.)
-            for part in members.iter().skip(loaded.len()) {
-                loaded.push(load_part(part));
+            for p in built.len()..parts {
+                built.push(build(p));
             }
-            loaded
+            built
         } else {
-            members.iter().map(load_part).collect()
+            (0..parts).map(build).collect()
         };
-        for (part, cells) in members.iter_mut().zip(slots) {
-            part.slots = cells;
-        }
         Self {
-            index,
-            loc,
-            parts: members,
+            parts: built,
+            starts,
         }
-    }
-
-    /// The part holding key id `id` (0 for an unknown id).
-    pub(super) fn part_of(&self, id: u32) -> usize {
-        self.loc.get(id as usize).map_or(0, |&(p, _)| p as usize)
     }
 
     /// Number of parts.
@@ -176,79 +168,99 @@ impl<'k> WorkingSet<'k> {
         self.parts.len()
     }
 
-    fn cell(&self, id: u32) -> Option<&Cell> {
-        let &(part, pos) = self.loc.get(id as usize)?;
-        self.parts.get(part as usize)?.slots.get(pos as usize)
+    /// The reference at position `pos`, from whichever part holds it.
+    fn reference(&self, pos: usize) -> Option<Ref> {
+        self.parts
+            .iter()
+            .find_map(|p| p.records.get(pos).and_then(|&r| Ref::unpack(r)))
     }
 
-    fn slot(&self, id: u32) -> Option<&RwLock<Slot>> {
-        self.cell(id).map(|c| &c.slot)
+    /// Transaction `i`'s references, in key order, into `out` (cleared first).
+    pub(super) fn tx_refs(&self, i: usize, out: &mut Vec<Ref>) {
+        out.clear();
+        if let (Some(&a), Some(&b)) = (self.starts.get(i), self.starts.get(i + 1)) {
+            out.extend((a..b).filter_map(|pos| self.reference(pos)));
+        }
     }
 
-    /// Whether the dependency counts `deps` of a transaction whose key ids are `ids` are
-    /// met (see [`KeyIndex::tx_deps`]).
-    pub(super) fn ready(&self, ids: &[u32], deps: &[u32]) -> bool {
-        ids.iter().zip(deps).all(|(&id, &d)| {
-            d == 0
-                || d == DUPLICATE_ACCESS
-                || self
-                    .cell(id)
-                    .is_none_or(|c| c.finished.load(Ordering::Acquire) >= d)
+    /// The part owning transaction `i` (its fee payer's; part 0 for a transaction that
+    /// names no account).
+    pub(super) fn owner(&self, i: usize) -> usize {
+        self.starts
+            .get(i)
+            .filter(|&&a| self.starts.get(i + 1).is_some_and(|&b| b > a))
+            .and_then(|&a| self.reference(a))
+            .map_or(0, |r| r.part)
+    }
+
+    fn cell(&self, r: &Ref) -> Option<&Cell> {
+        self.parts.get(r.part)?.cells.get(r.id)
+    }
+
+    /// Whether the dependency counts of `refs` are met.
+    pub(super) fn ready(&self, refs: &[Ref]) -> bool {
+        refs.iter().all(|r| match r.dep {
+            None | Some(0) => true,
+            Some(d) => self
+                .cell(r)
+                .is_none_or(|c| c.finished.load(Ordering::Acquire) >= d),
         })
     }
 
-    /// Records that a transaction whose key ids are `ids` has finished, on the keys
-    /// `signals` marks (see [`KeyIndex::tx_signals`]): every transaction waiting for it
-    /// may now see its changes.
-    pub(super) fn finished(&self, ids: &[u32], signals: &[bool]) {
-        for (&id, &signal) in ids.iter().zip(signals) {
-            if signal {
-                if let Some(c) = self.cell(id) {
-                    c.finished.fetch_add(1, Ordering::Release);
-                }
+    /// Records that the transaction whose references are `refs` has finished, on the
+    /// references some later one waits for.
+    pub(super) fn finished(&self, refs: &[Ref]) {
+        for r in refs.iter().filter(|r| r.signal) {
+            if let Some(c) = self.cell(r) {
+                c.finished.fetch_add(1, Ordering::Release);
             }
         }
     }
 
-    /// The accounts of one transaction whose key ids (in key order) are `ids`.
-    pub(super) fn access<'s>(&'s self, ids: &'s [u32]) -> SlotAccess<'s> {
-        SlotAccess { set: self, ids }
+    /// The accounts of the transaction whose references are `refs`.
+    pub(super) fn access<'s>(&'s self, refs: &'s [Ref]) -> SlotAccess<'s> {
+        SlotAccess { set: self, refs }
     }
 
     /// Stores every changed account back into `table` (worker `p` the accounts of part
-    /// `p`), appending their keys to `modified`.
+    /// `p`, under one lock per stripe), appending their keys to `modified`.
     pub(super) fn write_back(&self, table: &AccountsTable, modified: &mut Vec<Pubkey>) {
         let write_part = |part: &Part| -> Vec<Pubkey> {
-            let mut keys = Vec::with_capacity(part.ids.len());
-            let mut start = 0;
-            for &(stripe, end) in &part.stripes {
-                let (Some(ids), Some(cells)) =
-                    (part.ids.get(start..end), part.slots.get(start..end))
-                else {
+            // The changed accounts, grouped by stripe.
+            let mut changed: Vec<(usize, usize)> = part
+                .cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.slot.read().unwrap_or_else(PoisonError::into_inner).dirty)
+                .filter_map(|(id, _)| {
+                    let h = *part.hashes.get(id)?;
+                    Some((table.stripe_of_hash(h), id))
+                })
+                .collect();
+            changed.sort_unstable();
+            let mut keys = Vec::with_capacity(changed.len());
+            for group in changed.chunk_by(|a, b| a.0 == b.0) {
+                let Some(&(stripe, _)) = group.first() else {
                     continue;
                 };
-                start = end;
-                // Under the stripe's lock, each copy under its own (a lock order nothing
-                // else uses the other way round: transactions never touch the table).
                 table.write_stripe_with(stripe, |writer| {
-                    for (&id, cell) in ids.iter().zip(cells) {
+                    for &(_, id) in group {
+                        let (Some(cell), Some(key), Some(&h)) =
+                            (part.cells.get(id), part.keys.get(id), part.hashes.get(id))
+                        else {
+                            continue;
+                        };
                         let mut slot = cell.slot.write().unwrap_or_else(PoisonError::into_inner);
-                        let i = id as usize;
-                        if let (true, Some(key), Some(&h)) = (
-                            slot.dirty,
-                            self.index.keys().get(i),
-                            self.index.hashes().get(i),
-                        ) {
-                            slot.dirty = false;
-                            writer.insert(h, *key, std::mem::take(&mut slot.account));
-                            keys.push(*key);
-                        }
+                        slot.dirty = false;
+                        writer.insert(h, *key, std::mem::take(&mut slot.account));
+                        keys.push(*key);
                     }
                 });
             }
             keys
         };
-        if self.parts.len() > 1 && self.index.num_keys() >= PAR_MIN_KEYS {
+        let refs = self.starts.last().copied().unwrap_or(0);
+        if self.parts.len() > 1 && refs >= PAR_MIN_REFS {
             let written = rayon::broadcast(|ctx| {
                 self.parts
                     .get(ctx.index())
@@ -271,15 +283,103 @@ impl<'k> WorkingSet<'k> {
     }
 }
 
-/// One transaction's accounts in a [`WorkingSet`]: key index `i` is key id `ids[i]`.
+/// Part `p` of a window: walks every transaction in block order, numbering the
+/// references to the part's keys and loading their accounts.
+fn build_part(
+    table: &AccountsTable,
+    txs: &[ExecTx<'_>],
+    starts: &[usize],
+    total: usize,
+    p: usize,
+    parts: usize,
+) -> Part {
+    let stripes = table.stripe_count();
+    let mut part = Part {
+        records: vec![0; total],
+        ..Part::default()
+    };
+    let mut ids: HashTable<u32> = HashTable::with_capacity(total / parts + 16);
+    let mut deps: Vec<KeyDeps> = Vec::with_capacity(total / parts + 16);
+    // (position, id, rank) of every first reference, for the signals.
+    let mut firsts: Vec<(usize, usize, u32)> = Vec::with_capacity(total / parts + 16);
+    for (t, (tx, &start)) in txs.iter().zip(starts).enumerate() {
+        let stamp = (t as u32).saturating_add(1);
+        for (j, (key, &writable)) in tx.keys().iter().zip(tx.writable_flags()).enumerate() {
+            let h = table.key_hash(key);
+            let stripe = table.stripe_of_hash(h);
+            if stripe * parts / stripes != p {
+                continue;
+            }
+            let pos = start + j;
+            let keys = &part.keys;
+            let id = match ids.find(h, |&id| keys.get(id as usize) == Some(key)) {
+                Some(&id) => id as usize,
+                None => {
+                    let id = part.keys.len();
+                    let account = table
+                        .read_stripe_with(stripe, |r| r.get(h, key).cloned())
+                        .unwrap_or_default();
+                    part.keys.push(*key);
+                    part.hashes.push(h);
+                    part.cells.push(Cell {
+                        finished: AtomicU32::new(0),
+                        slot: RwLock::new(Slot {
+                            account,
+                            dirty: false,
+                        }),
+                    });
+                    deps.push(KeyDeps::default());
+                    let hashes = &part.hashes;
+                    ids.insert_unique(h, id as u32, |&i| {
+                        hashes.get(i as usize).copied().unwrap_or(0)
+                    });
+                    id
+                }
+            };
+            let Some(state) = deps.get_mut(id) else {
+                continue;
+            };
+            let record = match state.access(stamp, pos as u32, writable) {
+                DepAccess::First { dep, rank } => {
+                    firsts.push((pos, id, rank));
+                    pack(p, id, u64::from(dep))
+                }
+                DepAccess::Repeat { upgrade } => {
+                    if let Some((first, dep)) = upgrade {
+                        if let Some(r) = part.records.get_mut(first as usize) {
+                            *r = pack(p, id, u64::from(dep));
+                        }
+                    }
+                    pack(p, id, REPEAT)
+                }
+            };
+            if let Some(r) = part.records.get_mut(pos) {
+                *r = record;
+            }
+        }
+    }
+    for (pos, id, rank) in firsts {
+        if deps.get(id).is_some_and(|s| s.signals(rank)) {
+            if let Some(r) = part.records.get_mut(pos) {
+                *r |= SIGNAL;
+            }
+        }
+    }
+    part
+}
+
+/// One transaction's accounts in a [`WorkingSet`]: key index `i` is reference `refs[i]`.
 pub(super) struct SlotAccess<'s> {
-    set: &'s WorkingSet<'s>,
-    ids: &'s [u32],
+    set: &'s WorkingSet,
+    refs: &'s [Ref],
 }
 
 impl SlotAccess<'_> {
     fn slot(&self, i: usize) -> Option<&RwLock<Slot>> {
-        self.ids.get(i).and_then(|&id| self.set.slot(id))
+        self.refs
+            .get(i)
+            .and_then(|r| self.set.cell(r))
+            .map(|c| &c.slot)
     }
 }
 

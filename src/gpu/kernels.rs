@@ -14,7 +14,7 @@ use super::sigverify::{Ed25519Kernel, BUILDING_BLOCKS_WGSL, ITEM_WORDS, WORKGROU
 pub struct Decoded {
     /// The encoding decodes to a curve point (curve25519-dalek's acceptance).
     pub ok: bool,
-    /// The point has small order ([8]P is the identity). Meaningful when `ok`.
+    /// The point has small order (8P is the identity). Meaningful when `ok`.
     pub small_order: bool,
     /// The canonical re-encoding of the point. Meaningful when `ok`.
     pub compressed: [u8; 32],

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Every submitted packet gets exactly one [`TxOutcome`], in submission order, and every
-//! block a [`Commit`]. A block's commit equals the single-threaded [`reference`] run of the
+//! block a [`Commit`]. A block's commit equals the single-threaded [`reference`](mod@reference) run of the
 //! same packets whatever the backend, batch sizes and thread counts.
 
 mod dedup;

@@ -281,7 +281,10 @@ pub fn schedule_indexed_with<A: AccessSet>(
         .iter()
         .zip(&ranks)
         .map(|(&id, &rank)| {
-            rank != u32::MAX && states.get(id as usize).is_some_and(|s| s.deps.signals(rank))
+            rank != u32::MAX
+                && states
+                    .get(id as usize)
+                    .is_some_and(|s| s.deps.signals(rank))
         })
         .collect();
 

@@ -1,5 +1,5 @@
 //! Solana wire-format transactions, legacy and v0: a zero-copy parser with every sanity
-//! rule as its own error ([`parse`]), a builder that encodes and signs ([`build`]), and
+//! rule as its own error ([`ParseError`]), a builder that encodes and signs ([`build`]), and
 //! access sets (which keys are signers, writable, read-only).
 //!
 //! The wire format is described in `shared/notes/solana-wire-format.md`; in short:
