@@ -27,7 +27,7 @@
 //! writers never wait on these locks; they make that guarantee unnecessary for memory
 //! safety (a wrong count would give a wrong result, never undefined behaviour).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use hashbrown::HashTable;
@@ -88,14 +88,6 @@ impl Ref {
     }
 }
 
-/// One account's working copy.
-#[derive(Debug, Default)]
-struct Slot {
-    account: Account,
-    /// Whether a transaction of the window committed a change to it.
-    dirty: bool,
-}
-
 /// A working copy and the number of the window's transactions on it that have finished
 /// (what dependency counts are checked against), side by side, aligned to a pair of cache
 /// lines (what a core fetches together), so that an account moving between cores moves
@@ -104,7 +96,10 @@ struct Slot {
 #[repr(align(128))]
 pub(super) struct Cell {
     finished: AtomicU32,
-    slot: RwLock<Slot>,
+    /// Whether a transaction of the window committed a change to the account (set under
+    /// the account's write lock; read after the window, when no transaction runs).
+    dirty: AtomicBool,
+    account: RwLock<Account>,
 }
 
 /// The accounts of one part and the records of the references to them.
@@ -231,7 +226,7 @@ impl WorkingSet {
                 .cells
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.slot.read().unwrap_or_else(PoisonError::into_inner).dirty)
+                .filter(|(_, c)| c.dirty.swap(false, Ordering::Acquire))
                 .filter_map(|(id, _)| {
                     let h = *part.hashes.get(id)?;
                     Some((table.stripe_of_hash(h), id))
@@ -250,9 +245,9 @@ impl WorkingSet {
                         else {
                             continue;
                         };
-                        let mut slot = cell.slot.write().unwrap_or_else(PoisonError::into_inner);
-                        slot.dirty = false;
-                        writer.insert(h, *key, std::mem::take(&mut slot.account));
+                        let mut account =
+                            cell.account.write().unwrap_or_else(PoisonError::into_inner);
+                        writer.insert(h, *key, std::mem::take(&mut *account));
                         keys.push(*key);
                     }
                 });
@@ -323,10 +318,8 @@ fn build_part(
                     part.hashes.push(h);
                     part.cells.push(Cell {
                         finished: AtomicU32::new(0),
-                        slot: RwLock::new(Slot {
-                            account,
-                            dirty: false,
-                        }),
+                        dirty: AtomicBool::new(false),
+                        account: RwLock::new(account),
                     });
                     deps.push(KeyDeps::default());
                     let hashes = &part.hashes;
@@ -375,37 +368,33 @@ pub(super) struct SlotAccess<'s> {
 }
 
 impl SlotAccess<'_> {
-    fn slot(&self, i: usize) -> Option<&RwLock<Slot>> {
-        self.refs
-            .get(i)
-            .and_then(|r| self.set.cell(r))
-            .map(|c| &c.slot)
+    fn cell(&self, i: usize) -> Option<&Cell> {
+        self.refs.get(i).and_then(|r| self.set.cell(r))
     }
 }
 
 impl AccountAccess for SlotAccess<'_> {
     fn load(&self, i: usize) -> Account {
-        self.slot(i).map_or_else(Account::default, |s| {
-            s.read()
+        self.cell(i).map_or_else(Account::default, |c| {
+            c.account
+                .read()
                 .unwrap_or_else(PoisonError::into_inner)
-                .account
                 .clone()
         })
     }
 
     fn store(&mut self, i: usize, account: Account) {
-        if let Some(s) = self.slot(i) {
-            let mut slot = s.write().unwrap_or_else(PoisonError::into_inner);
-            slot.account = account;
-            slot.dirty = true;
+        if let Some(c) = self.cell(i) {
+            *c.account.write().unwrap_or_else(PoisonError::into_inner) = account;
+            c.dirty.store(true, Ordering::Release);
         }
     }
 
     fn charge_fee_only(&mut self, fee: u64) {
-        if let Some(s) = self.slot(0) {
-            let mut slot = s.write().unwrap_or_else(PoisonError::into_inner);
-            slot.account.lamports = slot.account.lamports.saturating_sub(fee);
-            slot.dirty = true;
+        if let Some(c) = self.cell(0) {
+            let mut account = c.account.write().unwrap_or_else(PoisonError::into_inner);
+            account.lamports = account.lamports.saturating_sub(fee);
+            c.dirty.store(true, Ordering::Release);
         }
     }
 }
