@@ -583,3 +583,41 @@ fn windowed_path_with_few_stripes_matches_sequential() {
         assert_eq!(t.snapshot(), reference_table.snapshot());
     }
 }
+
+/// Extreme settings are taken as they come: a minimum batch larger than the largest
+/// window, a window of 0 or 1, never a panic; the result is the sequential one.
+#[test]
+fn extreme_window_settings_do_not_panic() {
+    let genesis: Vec<(Pubkey, Account)> = (0..50).map(|i| (key(i), sys(100_000_000))).collect();
+    let packets: Vec<Vec<u8>> = (0..300)
+        .map(|i| transfer(key(i % 50), key((i * 3 + 1) % 50), 1))
+        .collect();
+    let block = prepare(&packets);
+    let reference_table = table(&genesis, 4);
+    let reference = Executor::default().execute_sequential(&reference_table, &block);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let settings = [(usize::MAX, 1), (1 << 30, 0), (0, 0), (0, 1)];
+    for ((min_parallel_batch, window), allow_sequential) in
+        settings.iter().flat_map(|&s| [(s, false), (s, true)])
+    {
+        let executor = Executor::new(
+            ProgramRegistry::default(),
+            ExecConfig {
+                allow_sequential,
+                min_parallel_batch,
+                window,
+                ..ExecConfig::default()
+            },
+        );
+        let t = table(&genesis, 4);
+        let out = pool.install(|| executor.execute_block(&t, &block));
+        assert!(
+            out.same_effects(&reference),
+            "{min_parallel_batch} / {window}"
+        );
+        assert_eq!(t.snapshot(), reference_table.snapshot());
+    }
+}

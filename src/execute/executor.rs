@@ -386,14 +386,18 @@ impl Executor {
     /// [`BlockOutcome::path`] tells which path ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
         let min_batch = self.config.min_parallel_batch.max(2);
-        let window = self.config.window.clamp(min_batch, MAX_WINDOW);
+        let window = self.config.window.max(min_batch).min(MAX_WINDOW);
         if self.config.allow_sequential {
-            if rayon::current_num_threads() <= 1 || block.len() < 2 * min_batch {
+            if rayon::current_num_threads() <= 1 || block.len() < min_batch.saturating_mul(2) {
                 return self.execute_sequential(table, block);
             }
             let probe_len = block.len().min(PROBE_TXS);
             let probe = crate::schedule::schedule(&block[..probe_len]);
-            if probe_len < PROBE_MIN_AVG_BATCHES * min_batch * probe.num_batches() {
+            if probe_len
+                < PROBE_MIN_AVG_BATCHES
+                    .saturating_mul(min_batch)
+                    .saturating_mul(probe.num_batches())
+            {
                 return self.execute_sequential(table, block);
             }
         }
