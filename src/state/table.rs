@@ -59,17 +59,8 @@ impl StripeWriter<'_, '_> {
     /// Stores `account` at `key` (whose table hash is `hash`).
     pub(crate) fn insert(&mut self, hash: u64, key: Pubkey, account: Account) {
         debug_assert_eq!(hash, self.table.hash(&key));
-        debug_assert_eq!(self.table.stripe_index(hash), self.stripe_index);
-        let table = self.table;
-        match self
-            .stripe
-            .entry(hash, |(k, _)| key_eq(k, &key), |(k, _)| table.hash(k))
-        {
-            Entry::Occupied(mut o) => o.get_mut().1 = account,
-            Entry::Vacant(v) => {
-                v.insert((key, account));
-            }
-        }
+        debug_assert_eq!(self.table.stripe_of_hash(hash), self.stripe_index);
+        self.table.put(self.stripe, hash, key, account);
     }
 }
 
@@ -171,13 +162,26 @@ impl AccountsTable {
         self.hasher.hash(key)
     }
 
-    fn stripe_index(&self, hash: u64) -> usize {
+    /// The stripe of a key whose hash by [`AccountsTable::key_hash`] is `hash`.
+    pub(crate) fn stripe_of_hash(&self, hash: u64) -> usize {
         ((hash >> 32) as usize) & self.mask
     }
 
-    /// The stripe of a key whose hash by [`AccountsTable::key_hash`] is `hash`.
-    pub(crate) fn stripe_of_hash(&self, hash: u64) -> usize {
-        self.stripe_index(hash)
+    /// Stores `account` at `key` (hash `hash`) in `stripe`, returning the previous account.
+    fn put(
+        &self,
+        stripe: &mut Stripe,
+        hash: u64,
+        key: Pubkey,
+        account: Account,
+    ) -> Option<Account> {
+        match stripe.entry(hash, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
+            Entry::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().1, account)),
+            Entry::Vacant(v) => {
+                v.insert((key, account));
+                None
+            }
+        }
     }
 
     /// Looks up many keys of one stripe under a single read lock: `f` gets a reader whose
@@ -211,7 +215,7 @@ impl AccountsTable {
 
     /// The stripe that holds `key` (in `0..stripe_count()`).
     pub fn stripe_of(&self, key: &Pubkey) -> usize {
-        self.stripe_index(self.hash(key))
+        self.stripe_of_hash(self.hash(key))
     }
 
     // A stripe is a plain table and every critical section is one table operation, so a
@@ -233,7 +237,7 @@ impl AccountsTable {
     /// wrote to the same stripe).
     pub fn with_account<R>(&self, key: &Pubkey, f: impl FnOnce(Option<&Account>) -> R) -> R {
         let h = self.hash(key);
-        let stripe = self.read_stripe(self.stripe_index(h));
+        let stripe = self.read_stripe(self.stripe_of_hash(h));
         f(stripe.find(h, |(k, _)| key_eq(k, key)).map(|(_, a)| a))
     }
 
@@ -255,21 +259,15 @@ impl AccountsTable {
     /// Stores `account` at `key`, returning the previous account.
     pub fn insert(&self, key: Pubkey, account: Account) -> Option<Account> {
         let h = self.hash(&key);
-        let mut stripe = self.write_stripe(self.stripe_index(h));
-        match stripe.entry(h, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
-            Entry::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().1, account)),
-            Entry::Vacant(v) => {
-                v.insert((key, account));
-                None
-            }
-        }
+        let mut stripe = self.write_stripe(self.stripe_of_hash(h));
+        self.put(&mut stripe, h, key, account)
     }
 
     /// Runs `f` on the account at `key` under the stripe's write lock, inserting the
     /// default account first when absent. `f` must not call back into the table.
     pub fn update<R>(&self, key: &Pubkey, f: impl FnOnce(&mut Account) -> R) -> R {
         let h = self.hash(key);
-        let mut stripe = self.write_stripe(self.stripe_index(h));
+        let mut stripe = self.write_stripe(self.stripe_of_hash(h));
         let mut entry = match stripe.entry(h, |(k, _)| key_eq(k, key), |(k, _)| self.hash(k)) {
             Entry::Occupied(o) => o,
             Entry::Vacant(v) => v.insert((*key, Account::default())),
@@ -280,7 +278,7 @@ impl AccountsTable {
     /// Removes and returns the account at `key`.
     pub fn remove(&self, key: &Pubkey) -> Option<Account> {
         let h = self.hash(key);
-        let mut stripe = self.write_stripe(self.stripe_index(h));
+        let mut stripe = self.write_stripe(self.stripe_of_hash(h));
         let found = stripe.find_entry(h, |(k, _)| key_eq(k, key)).ok()?;
         Some(found.remove().0 .1)
     }
@@ -293,7 +291,7 @@ impl AccountsTable {
         let mut total = 0usize;
         for (key, account) in accounts {
             let h = self.hash(&key);
-            buckets[self.stripe_index(h)].push((h, key, account));
+            buckets[self.stripe_of_hash(h)].push((h, key, account));
             total += 1;
         }
         let fill = |(i, bucket): (usize, Vec<(u64, Pubkey, Account)>)| {
@@ -303,12 +301,7 @@ impl AccountsTable {
             let mut stripe = self.write_stripe(i);
             stripe.reserve(bucket.len(), |(k, _)| self.hash(k));
             for (h, key, account) in bucket {
-                match stripe.entry(h, |(k, _)| key_eq(k, &key), |(k, _)| self.hash(k)) {
-                    Entry::Occupied(mut o) => o.get_mut().1 = account,
-                    Entry::Vacant(v) => {
-                        v.insert((key, account));
-                    }
-                }
+                self.put(&mut stripe, h, key, account);
             }
         };
         if total >= PAR_LOAD_MIN {
