@@ -134,24 +134,9 @@ impl WorkingSet {
             total += tx.keys().len();
         }
         starts.push(total);
-        let build = |p: usize| build_part(table, txs, &starts, total, p, parts);
-        let built: Vec<Part> = if parts > 1 && total >= PAR_MIN_REFS {
-            let mut built = rayon::broadcast(|ctx| {
-                if ctx.index() < parts {
-                    build(ctx.index())
-                } else {
-                    Part::default()
-                }
-            });
-            built.truncate(parts);
-            // (A pool of fewer workers than parts: the rest here.)
-            for p in built.len()..parts {
-                built.push(build(p));
-            }
-            built
-        } else {
-            (0..parts).map(build).collect()
-        };
+        let built = per_part(parts, total >= PAR_MIN_REFS, |p| {
+            build_part(table, txs, &starts, total, p, parts)
+        });
         Self {
             parts: built,
             starts,
@@ -255,27 +240,30 @@ impl WorkingSet {
             keys
         };
         let refs = self.starts.last().copied().unwrap_or(0);
-        if self.parts.len() > 1 && refs >= PAR_MIN_REFS {
-            let written = rayon::broadcast(|ctx| {
-                self.parts
-                    .get(ctx.index())
-                    .map(write_part)
-                    .unwrap_or_default()
-            });
-            let done = written.len();
-            for keys in written {
-                modified.extend(keys);
-            }
-            // (A pool of fewer workers than parts: the rest here.)
-            for part in self.parts.iter().skip(done) {
-                modified.extend(write_part(part));
-            }
-        } else {
-            for part in &self.parts {
-                modified.extend(write_part(part));
-            }
+        let written = per_part(self.parts.len(), refs >= PAR_MIN_REFS, |p| {
+            self.parts.get(p).map(write_part).unwrap_or_default()
+        });
+        for keys in written {
+            modified.extend(keys);
         }
     }
+}
+
+/// `f(p)` for every part `p` in `0..parts`, in order: on worker `p` when `parallel` and
+/// there is more than one part (a broadcast), else on the calling thread. A pool with
+/// fewer workers than parts has the rest run on the calling thread.
+fn per_part<R: Send>(parts: usize, parallel: bool, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    if parts <= 1 || !parallel {
+        return (0..parts).map(f).collect();
+    }
+    let mut out: Vec<Option<R>> =
+        rayon::broadcast(|ctx| (ctx.index() < parts).then(|| f(ctx.index())));
+    out.truncate(parts);
+    let mut out: Vec<R> = out.into_iter().flatten().collect();
+    for p in out.len()..parts {
+        out.push(f(p));
+    }
+    out
 }
 
 /// Part `p` of a window: walks every transaction in block order, numbering the
