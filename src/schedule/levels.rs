@@ -85,15 +85,14 @@ struct KeyLevels {
     deps: KeyDeps,
 }
 
-/// The distinct keys of a scheduled block, numbered in order of first appearance, and the
-/// key number of every access: what lets an executor keep one working copy per account
-/// for a whole window without hashing a key again.
+/// The distinct keys of a scheduled block, numbered in order of first appearance, the key
+/// number of every access, and each access's dependency count and completion signal (the
+/// rule of [`crate::schedule::KeyDeps`], which the executor's window builder applies per
+/// part).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyIndex<K> {
     /// Key of each id.
     keys: Vec<K>,
-    /// Hash of each id's key, by the hasher the schedule was made with.
-    hashes: Vec<u64>,
     /// Ids of every access, transaction after transaction, each transaction's in
     /// [`AccessSet::for_each_access`] order.
     ids: Vec<u32>,
@@ -109,11 +108,6 @@ impl<K> KeyIndex<K> {
     /// The distinct keys; id `i` is `keys()[i]`.
     pub fn keys(&self) -> &[K] {
         &self.keys
-    }
-
-    /// The hash of each distinct key (by the hasher given to [`schedule_indexed_with`]).
-    pub fn hashes(&self) -> &[u64] {
-        &self.hashes
     }
 
     /// Number of distinct keys.
@@ -182,18 +176,6 @@ pub fn schedule<A: AccessSet>(txs: &[A]) -> Schedule {
 /// [`schedule`], also returning the [`KeyIndex`] built on the way (no extra hashing).
 pub fn schedule_indexed<A: AccessSet>(txs: &[A]) -> (Schedule, KeyIndex<A::Key>) {
     let hasher = foldhash::fast::RandomState::default();
-    schedule_indexed_with(txs, |k| hasher.hash_one(k))
-}
-
-/// [`schedule_indexed`], hashing keys with `hash` (whose hashes the [`KeyIndex`] keeps:
-/// give the hash of the table the keys will be looked up in, e.g.
-/// [`crate::state::AccountsTable::key_hash`], and it need not hash them again). The hash
-/// must be seeded (keys may be chosen by an adversary, and the interning table is probed
-/// by it).
-pub fn schedule_indexed_with<A: AccessSet>(
-    txs: &[A],
-    hash: impl Fn(&A::Key) -> u64,
-) -> (Schedule, KeyIndex<A::Key>) {
     let n = txs.len();
     // Key interning: the table holds only 4-byte ids (small enough to stay in cache); the
     // key and the levels of id `i` are `keys[i]` and `states[i]`. Sized for a block of
@@ -218,7 +200,7 @@ pub fn schedule_indexed_with<A: AccessSet>(
         access_writable.clear();
         let mut level = 1u32;
         tx.for_each_access(|key, writable| {
-            let h = hash(&key);
+            let h = hasher.hash_one(key);
             let found = ids
                 .find(h, |&id| keys.get(id as usize) == Some(&key))
                 .copied();
@@ -312,7 +294,6 @@ pub fn schedule_indexed_with<A: AccessSet>(
     };
     let index = KeyIndex {
         keys,
-        hashes,
         deps,
         signals,
         ids: access_ids,

@@ -37,6 +37,4 @@ mod levels;
 
 pub use access::AccessSet;
 pub use deps::{DepAccess, KeyDeps, DUPLICATE_ACCESS};
-pub use levels::{
-    schedule, schedule_indexed, schedule_indexed_with, KeyIndex, Schedule, ScheduleStats,
-};
+pub use levels::{schedule, schedule_indexed, KeyIndex, Schedule, ScheduleStats};
