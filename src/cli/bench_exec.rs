@@ -4,10 +4,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::json;
 use txpipe::execute::workload::P2pBlock;
-use txpipe::execute::{BlockOutcome, ExecConfig, ExecTx, Executor, ProgramRegistry};
+use txpipe::execute::{window_part, BlockOutcome, ExecConfig, ExecTx, Executor, ProgramRegistry};
 use txpipe::schedule::{schedule, ScheduleStats};
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
@@ -38,9 +38,28 @@ pub struct BenchExecArgs {
     /// Transactions per scheduling window of the parallel path.
     #[arg(long, default_value_t = txpipe::execute::DEFAULT_WINDOW as u64, value_parser = clap::value_parser!(u64).range(1..))]
     window: u64,
+    /// How transfers pair their two accounts: `random` (the p2p workload), or `same-part`
+    /// (both in the same part of the parallel path's split of the accounts over the
+    /// threads, so that no transfer moves an account between workers' caches).
+    #[arg(long, value_enum, default_value_t = Pairs::Random)]
+    pairs: Pairs,
+    /// Also measure this machine's ceiling: `threads` independent blocks (each over its
+    /// own accounts and table) run sequentially, all at once on `threads` threads against
+    /// one after another on one thread.
+    #[arg(long)]
+    ceiling: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// How a generated transfer pairs its accounts (`bench-exec --pairs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Pairs {
+    /// Two random distinct accounts.
+    Random,
+    /// Two random distinct accounts of the same part of the parallel path's split.
+    SamePart,
 }
 
 /// Larger than this machine's private (L2) caches.
@@ -64,20 +83,21 @@ fn evict_private_caches(buf: &mut [u8]) {
     std::hint::black_box(&*buf);
 }
 
-/// One timed run of `run` on a fresh copy of the genesis state.
+/// One timed run of `run` on `table` reset to the genesis state (a p2p block touches only
+/// genesis accounts, so reloading them resets the table).
 fn timed_once(
+    table: &AccountsTable,
     block: &P2pBlock,
     run: &mut dyn FnMut(&AccountsTable) -> anyhow::Result<BlockOutcome>,
     best: &mut Option<Run>,
 ) -> anyhow::Result<()> {
-    let table = AccountsTable::default();
     table.load(block.genesis());
     let mut evict = vec![0u8; EVICT_BYTES];
     evict_private_caches(&mut evict);
     let start = Instant::now();
-    let outcome = run(&table)?;
+    let outcome = run(table)?;
     let elapsed = start.elapsed();
-    let hash = outcome.state_hash(&table);
+    let hash = outcome.state_hash(table);
     match best {
         // Every run must give the same result; the fastest one's outcome is kept (its
         // phase times are the ones reported).
@@ -112,7 +132,15 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
         Some(t) => t as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let block = P2pBlock::generate(accounts, txs, args.seed)?;
+    // One table for every run: with `--pairs same-part` the block is generated from its
+    // split (its key hash is seeded per table).
+    let table = AccountsTable::default();
+    let block = match args.pairs {
+        Pairs::Random => P2pBlock::generate(accounts, txs, args.seed)?,
+        Pairs::SamePart => P2pBlock::generate_within(accounts, txs, args.seed, |k| {
+            window_part(&table, k, threads)
+        })?,
+    };
     let views = block
         .packets
         .iter()
@@ -154,10 +182,15 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
     // Runs alternate, so that a change of machine load affects both paths alike.
     let (mut seq, mut par) = (None, None);
     for _ in 0..args.repeat {
-        timed_once(&block, &mut sequential, &mut seq)?;
-        timed_once(&block, &mut parallel, &mut par)?;
+        timed_once(&table, &block, &mut sequential, &mut seq)?;
+        timed_once(&table, &block, &mut parallel, &mut par)?;
     }
     let (seq, par) = (seq.context("no run")?, par.context("no run")?);
+    let ceiling = if args.ceiling {
+        Some(ceiling(&executor, &pool, accounts, txs, threads, &args)?)
+    } else {
+        None
+    };
 
     let results_equal = seq.outcome.same_effects(&par.outcome) && seq.consistent && par.consistent;
     let hashes_equal = seq.hash == par.hash;
@@ -165,7 +198,7 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
     let seq_tps = tps(txs, seq.best);
     let par_tps = tps(txs, par.best);
     if args.json {
-        let out = json!({
+        let mut out = json!({
             "accounts": accounts,
             "txs": txs,
             "threads": threads,
@@ -186,7 +219,19 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
             "state_hash_sequential": hex::encode(seq.hash),
             "state_hash_parallel": hex::encode(par.hash),
             "results_equal": results_equal,
+            "pairs": args.pairs.to_possible_value().map(|v| v.get_name().to_owned()),
         });
+        if let (Some(c), Some(map)) = (&ceiling, out.as_object_mut()) {
+            map.insert("ceiling_speedup".into(), json!(c.speedup()));
+            map.insert(
+                "ceiling_sequential_us".into(),
+                json!(c.one_thread.as_micros()),
+            );
+            map.insert(
+                "ceiling_parallel_us".into(),
+                json!(c.all_threads.as_micros()),
+            );
+        }
         println!("{out}");
     } else {
         println!("accounts:              {accounts}");
@@ -210,10 +255,104 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
         println!("state_hash_sequential: {}", hex::encode(seq.hash));
         println!("state_hash_parallel:   {}", hex::encode(par.hash));
         println!("results_equal:         {results_equal}");
+        if let Some(c) = &ceiling {
+            println!(
+                "ceiling:               {:.2}x ({threads} independent blocks: {} us on one thread, {} us at once)",
+                c.speedup(),
+                c.one_thread.as_micros(),
+                c.all_threads.as_micros()
+            );
+        }
     }
     Ok(if results_equal && hashes_equal {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// The machine's ceiling for this work ([`BenchExecArgs::ceiling`]).
+struct Ceiling {
+    /// Best time of the independent blocks one after another on one thread.
+    one_thread: Duration,
+    /// Best time of the independent blocks at once, one per thread.
+    all_threads: Duration,
+}
+
+impl Ceiling {
+    fn speedup(&self) -> f64 {
+        let r = self.one_thread.as_secs_f64() / self.all_threads.as_secs_f64().max(1e-9);
+        (r * 1000.0).round() / 1000.0
+    }
+}
+
+/// Runs `threads` independent p2p blocks (`accounts / threads` accounts and
+/// `txs / threads` transfers each, every block on its own table) sequentially: all at
+/// once, one per pool thread, and one after another on one pool thread, alternating, each
+/// from genesis with the private caches evicted. Nothing is shared between the blocks,
+/// so the ratio is what this machine gives execution work that needs no coordination.
+fn ceiling(
+    executor: &Executor,
+    pool: &rayon::ThreadPool,
+    accounts: usize,
+    txs: usize,
+    threads: usize,
+    args: &BenchExecArgs,
+) -> anyhow::Result<Ceiling> {
+    let blocks = (0..threads)
+        .map(|t| {
+            P2pBlock::generate(
+                (accounts / threads).max(2),
+                (txs / threads).max(1),
+                args.seed.wrapping_add(1 + t as u64),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let views = blocks
+        .iter()
+        .map(|b| {
+            b.packets
+                .iter()
+                .map(|p| TransactionView::parse(p))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .context("generated packet does not parse")?;
+    let exec_blocks: Vec<Vec<ExecTx<'_>>> = views
+        .iter()
+        .map(|vs| vs.iter().map(|v| ExecTx::from_view(v, None)).collect())
+        .collect();
+    let tables: Vec<AccountsTable> = (0..threads).map(|_| AccountsTable::default()).collect();
+    let mut evict = vec![0u8; EVICT_BYTES];
+    let (mut one, mut all) = (Duration::MAX, Duration::MAX);
+    for _ in 0..args.repeat {
+        for at_once in [false, true] {
+            for (table, block) in tables.iter().zip(&blocks) {
+                table.load(block.genesis());
+            }
+            evict_private_caches(&mut evict);
+            let start = Instant::now();
+            if at_once {
+                pool.broadcast(|ctx| {
+                    if let (Some(table), Some(block)) =
+                        (tables.get(ctx.index()), exec_blocks.get(ctx.index()))
+                    {
+                        executor.execute_sequential(table, block);
+                    }
+                });
+                all = all.min(start.elapsed());
+            } else {
+                pool.install(|| {
+                    for (table, block) in tables.iter().zip(&exec_blocks) {
+                        executor.execute_sequential(table, block);
+                    }
+                });
+                one = one.min(start.elapsed());
+            }
+        }
+    }
+    Ok(Ceiling {
+        one_thread: one,
+        all_threads: all,
     })
 }

@@ -54,3 +54,4 @@ pub use executor::{
 pub use program::{InstructionContext, Program, ProgramRegistry};
 pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};
 pub use transaction::ExecTx;
+pub use working_set::window_part;

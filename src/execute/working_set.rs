@@ -125,8 +125,7 @@ impl WorkingSet {
     /// absent) from `table`, in `parts` parts (normally the worker count), part `p` on
     /// worker `p`. `txs` must not be longer than [`MAX_WINDOW`].
     pub(super) fn build(table: &AccountsTable, txs: &[ExecTx<'_>], parts: usize) -> Self {
-        let stripes = table.stripe_count();
-        let parts = parts.clamp(1, stripes.min(MAX_PARTS));
+        let parts = num_parts(table, parts);
         let mut starts = Vec::with_capacity(txs.len() + 1);
         let mut total = 0usize;
         for tx in txs {
@@ -249,6 +248,30 @@ impl WorkingSet {
     }
 }
 
+/// How many parts a window of `table` is split into for `workers` workers.
+fn num_parts(table: &AccountsTable, workers: usize) -> usize {
+    workers.clamp(1, table.stripe_count().min(MAX_PARTS))
+}
+
+/// The part holding the keys of stripe `stripe` (of `stripes`) when a window is split into
+/// `parts` parts: contiguous ranges of stripes.
+fn part_of_stripe(stripe: usize, parts: usize, stripes: usize) -> usize {
+    stripe * parts / stripes.max(1)
+}
+
+/// The part of the windowed path's split of `table`'s accounts that `key` falls in when a
+/// block runs on `workers` worker threads (see [`super::Executor::execute_block`]): a
+/// transaction whose accounts all fall in its fee payer's part moves no cache line
+/// between workers. For benchmarks that separate that cost (`txpipe bench-exec --pairs
+/// same-part`).
+pub fn window_part(table: &AccountsTable, key: &Pubkey, workers: usize) -> usize {
+    part_of_stripe(
+        table.stripe_of(key),
+        num_parts(table, workers),
+        table.stripe_count(),
+    )
+}
+
 /// `f(p)` for every part `p` in `0..parts`, in order: on worker `p` when `parallel` and
 /// there is more than one part (a broadcast), else on the calling thread. A pool with
 /// fewer workers than parts has the rest run on the calling thread.
@@ -290,7 +313,7 @@ fn build_part(
         for (j, (key, &writable)) in tx.keys().iter().zip(tx.writable_flags()).enumerate() {
             let h = table.key_hash(key);
             let stripe = table.stripe_of_hash(h);
-            if stripe * parts / stripes != p {
+            if part_of_stripe(stripe, parts, stripes) != p {
                 continue;
             }
             let pos = start + j;
