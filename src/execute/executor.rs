@@ -1,6 +1,7 @@
 //! The block executor: fees, instructions, commit; sequential and parallel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -99,8 +100,9 @@ pub struct ExecConfig {
     /// Transactions numbered, loaded and run together by [`Executor::execute_block`]
     /// (default [`DEFAULT_WINDOW`]; at most 262,144).
     pub window: usize,
-    /// Whether [`Executor::execute_block`] may choose the sequential path (one thread, or
-    /// a contended block). Default `true`; `false` always runs the windowed parallel path.
+    /// Whether [`Executor::execute_block`] may choose the sequential path (one thread, a
+    /// contended block, or a block of the kind it has measured to run faster
+    /// sequentially). Default `true`; `false` always runs the windowed parallel path.
     pub allow_sequential: bool,
 }
 
@@ -173,10 +175,86 @@ impl BlockOutcome {
 }
 
 /// Runs blocks against an [`AccountsTable`]: a [`ProgramRegistry`] plus [`ExecConfig`].
+///
+/// Clones share what [`Executor::execute_block`] has measured of its two paths.
 #[derive(Clone, Debug, Default)]
 pub struct Executor {
     registry: ProgramRegistry,
     config: ExecConfig,
+    costs: Arc<PathCosts>,
+}
+
+/// How often [`Executor::execute_block`] runs the path it has measured slower, to notice
+/// when that changes (one block in this many).
+const EXPLORE_EVERY: u64 = 8;
+
+/// What [`Executor::execute_block`] has measured of its two paths on blocks the
+/// contention probe let through: a running mean of the time per transaction of each.
+#[derive(Debug, Default)]
+struct PathCosts {
+    /// Nanoseconds per transaction, exponentially weighted (each block counts 1/4); 0:
+    /// not measured yet.
+    sequential: AtomicU64,
+    parallel: AtomicU64,
+    /// Blocks that reached the choice.
+    blocks: AtomicU64,
+}
+
+impl PathCosts {
+    fn cost(&self, path: ExecPath) -> &AtomicU64 {
+        match path {
+            ExecPath::Sequential => &self.sequential,
+            ExecPath::Parallel => &self.parallel,
+        }
+    }
+
+    /// The path for the next block: the parallel path until it is measured, then the
+    /// sequential one until it is, then the faster, except that every
+    /// [`EXPLORE_EVERY`]-th block runs the slower.
+    fn choose(&self) -> ExecPath {
+        let n = self.blocks.fetch_add(1, Ordering::Relaxed);
+        let (seq, par) = (
+            self.sequential.load(Ordering::Relaxed),
+            self.parallel.load(Ordering::Relaxed),
+        );
+        if par == 0 {
+            return ExecPath::Parallel;
+        }
+        if seq == 0 {
+            return ExecPath::Sequential;
+        }
+        let explore = n % EXPLORE_EVERY == EXPLORE_EVERY - 1;
+        if (par <= seq) != explore {
+            ExecPath::Parallel
+        } else {
+            ExecPath::Sequential
+        }
+    }
+
+    /// Records that `path` ran `txs` transactions in `elapsed`.
+    fn record(&self, path: ExecPath, txs: usize, elapsed: std::time::Duration) {
+        let per_tx = u64::try_from(elapsed.as_nanos() / txs.max(1) as u128)
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let cost = self.cost(path);
+        let old = cost.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            per_tx
+        } else {
+            old.saturating_mul(3).saturating_add(per_tx) / 4
+        };
+        cost.store(new.max(1), Ordering::Relaxed);
+    }
+
+    /// Records that the contention probe sent a block of `txs` transactions down the
+    /// sequential path, which took `elapsed`: the parallel path counts as at least twice
+    /// as slow, so that the probe itself runs again only when the parallel path is
+    /// explored.
+    fn contended(&self, txs: usize, elapsed: std::time::Duration) {
+        self.record(ExecPath::Sequential, txs, elapsed);
+        let floor = self.sequential.load(Ordering::Relaxed).saturating_mul(2);
+        self.parallel.fetch_max(floor, Ordering::Relaxed);
+    }
 }
 
 /// Per-worker scratch space, reused from one transaction to the next.
@@ -254,7 +332,11 @@ impl AccountAccess for TableAccess<'_> {
 impl Executor {
     /// An executor with `registry` and `config`.
     pub fn new(registry: ProgramRegistry, config: ExecConfig) -> Self {
-        Self { registry, config }
+        Self {
+            registry,
+            config,
+            costs: Arc::default(),
+        }
     }
 
     /// The program registry.
@@ -366,24 +448,33 @@ impl Executor {
     /// pool:
     /// - one thread, or a block shorter than two [`ExecConfig::min_parallel_batch`]:
     ///   sequentially;
-    /// - otherwise a contention probe schedules the first [`PROBE_TXS`] transactions; if
-    ///   their batches average fewer than 4 × [`ExecConfig::min_parallel_batch`]
-    ///   transactions (a contended block: too little to run side by side to pay for a
-    ///   barrier per batch), sequentially;
-    /// - otherwise window by window ([`ExecConfig::window`] transactions each, at most
-    ///   262,144): the accounts are split into one part per worker by stripe; worker `p`
-    ///   walks the window, gives every reference to a key of its part a dependency count
-    ///   ([`crate::schedule::KeyDeps`], the rule of
+    /// - otherwise the path this executor has measured faster: it keeps a running mean of
+    ///   each path's time per transaction and takes the faster (the parallel path until
+    ///   it is measured, then the sequential one until it is), trying the slower again on
+    ///   one block in eight. On a machine whose cores hand cache lines to each other
+    ///   slowly, blocks of cheap transactions run faster on one thread; with more cores,
+    ///   or heavier programs, the parallel path wins;
+    /// - before the parallel path, a contention probe schedules the first [`PROBE_TXS`]
+    ///   transactions; if their batches average fewer than 4 ×
+    ///   [`ExecConfig::min_parallel_batch`] transactions (a contended block: too little
+    ///   to run side by side), the block runs sequentially instead, and the parallel
+    ///   path counts as twice as slow as the sequential one (so a stream of contended
+    ///   blocks is probed on one block in eight);
+    /// - the parallel path runs window by window ([`ExecConfig::window`] transactions
+    ///   each, at most 262,144): the accounts are split into one part per worker by
+    ///   stripe; worker `p` walks the window, gives every reference to a key of its part
+    ///   a dependency count ([`crate::schedule::KeyDeps`], the rule of
     ///   [`crate::schedule::KeyIndex::tx_deps`]) and loads the part's accounts into
     ///   working copies; the workers run the window's transactions against those copies,
     ///   each as soon as the earlier transactions it conflicts with have finished (the
     ///   dependency graph whose levels are the schedule's batches, run without a barrier
     ///   per batch and in block order, which walks the block's memory in order); worker
     ///   `p` writes part `p`'s changed copies back before the next window starts. A
-    ///   transaction touches no hash table and no stripe lock while it runs. The result
-    ///   is the sequential one.
+    ///   transaction touches no hash table and no stripe lock while it runs.
     ///
-    /// [`BlockOutcome::path`] tells which path ran.
+    /// [`ExecConfig::allow_sequential`] `false` always takes the windowed path. Whatever
+    /// the path, the result is the sequential one; [`BlockOutcome::path`] tells which
+    /// ran.
     pub fn execute_block(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
         let min_batch = self.config.min_parallel_batch.max(2);
         let window = self.config.window.max(min_batch).min(MAX_WINDOW);
@@ -391,16 +482,40 @@ impl Executor {
             if rayon::current_num_threads() <= 1 || block.len() < min_batch.saturating_mul(2) {
                 return self.execute_sequential(table, block);
             }
-            let probe_len = block.len().min(PROBE_TXS);
-            let probe = crate::schedule::schedule(&block[..probe_len]);
-            if probe_len
-                < PROBE_MIN_AVG_BATCHES
-                    .saturating_mul(min_batch)
-                    .saturating_mul(probe.num_batches())
-            {
-                return self.execute_sequential(table, block);
+            // The probe only when the measurements say the parallel path is worth a try.
+            let path = self.costs.choose();
+            if path == ExecPath::Parallel {
+                let probe_len = block.len().min(PROBE_TXS);
+                let probe = crate::schedule::schedule(&block[..probe_len]);
+                if probe_len
+                    < PROBE_MIN_AVG_BATCHES
+                        .saturating_mul(min_batch)
+                        .saturating_mul(probe.num_batches())
+                {
+                    let start = Instant::now();
+                    let outcome = self.execute_sequential(table, block);
+                    self.costs.contended(block.len(), start.elapsed());
+                    return outcome;
+                }
             }
+            let start = Instant::now();
+            let outcome = match path {
+                ExecPath::Sequential => self.execute_sequential(table, block),
+                ExecPath::Parallel => self.execute_windows(table, block, window),
+            };
+            self.costs.record(path, block.len(), start.elapsed());
+            return outcome;
         }
+        self.execute_windows(table, block, window)
+    }
+
+    /// The windowed parallel path of [`Executor::execute_block`].
+    fn execute_windows(
+        &self,
+        table: &AccountsTable,
+        block: &[ExecTx<'_>],
+        window: usize,
+    ) -> BlockOutcome {
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
         let mut modified = Vec::new();
         let parts = rayon::current_num_threads().max(1);
@@ -629,5 +744,121 @@ impl Executor {
         };
         program.process(&mut ctx)?;
         ctx.verify()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::execute::workload::P2pBlock;
+    use crate::tx::TransactionView;
+
+    #[test]
+    fn path_costs_measure_both_then_take_the_faster_and_explore() {
+        let costs = PathCosts::default();
+        // Nothing measured: the parallel path first, then the sequential one.
+        assert_eq!(costs.choose(), ExecPath::Parallel);
+        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(400));
+        assert_eq!(costs.parallel.load(Ordering::Relaxed), 400);
+        assert_eq!(costs.choose(), ExecPath::Sequential);
+        costs.record(ExecPath::Sequential, 1000, Duration::from_micros(300));
+        // Sequential measured faster: taken, except on one block in eight.
+        let picks: Vec<ExecPath> = (0..16).map(|_| costs.choose()).collect();
+        let explored: Vec<usize> = (0..16)
+            .filter(|&i| picks[i] == ExecPath::Parallel)
+            .collect();
+        assert_eq!(explored.len(), 2, "{picks:?}");
+        assert_eq!(explored[1] - explored[0], EXPLORE_EVERY as usize);
+        // A running mean: each block counts a quarter.
+        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(100));
+        assert_eq!(costs.parallel.load(Ordering::Relaxed), (3 * 400 + 100) / 4);
+        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(0));
+        assert!(costs.parallel.load(Ordering::Relaxed) >= 1);
+        // Now the parallel path is faster (250 < 300, then lower still).
+        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(100));
+        let picks: Vec<ExecPath> = (0..8).map(|_| costs.choose()).collect();
+        assert_eq!(
+            picks.iter().filter(|&&p| p == ExecPath::Parallel).count(),
+            7,
+            "{picks:?}"
+        );
+        // An empty block does not divide by zero.
+        costs.record(ExecPath::Sequential, 0, Duration::from_micros(5));
+
+        // A probe that finds the block contended: the parallel path counts as twice as
+        // slow as the sequential one, so the next blocks skip it but one in eight.
+        let costs = PathCosts::default();
+        assert_eq!(costs.choose(), ExecPath::Parallel);
+        costs.contended(1000, Duration::from_micros(300));
+        assert_eq!(costs.sequential.load(Ordering::Relaxed), 300);
+        assert_eq!(costs.parallel.load(Ordering::Relaxed), 600);
+        let picks: Vec<ExecPath> = (0..8).map(|_| costs.choose()).collect();
+        assert_eq!(
+            picks.iter().filter(|&&p| p == ExecPath::Parallel).count(),
+            1,
+            "{picks:?}"
+        );
+    }
+
+    #[test]
+    fn execute_block_takes_the_measured_faster_path_with_the_same_result() {
+        // Spread enough for the contention probe to let it through.
+        let block = P2pBlock::generate(10_000, 2500, 3).expect("accounts");
+        let views: Vec<TransactionView<'_>> = block
+            .packets
+            .iter()
+            .map(|p| TransactionView::parse(p).expect("parses"))
+            .collect();
+        let txs: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
+        let fresh = || {
+            let t = AccountsTable::default();
+            t.load(block.genesis());
+            t
+        };
+        let reference_table = fresh();
+        let executor = Executor::default();
+        let reference = executor.execute_sequential(&reference_table, &txs);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Told the sequential path is far faster (by more than the blocks' own timings can
+        // change): it runs, but one block in eight tries the windowed path; every block
+        // gives the sequential result.
+        executor.costs.sequential.store(1, Ordering::Relaxed);
+        executor
+            .costs
+            .parallel
+            .store(u64::MAX / 8, Ordering::Relaxed);
+        let mut paths = Vec::new();
+        for _ in 0..EXPLORE_EVERY {
+            let t = fresh();
+            let out = pool.install(|| executor.execute_block(&t, &txs));
+            assert!(out.same_effects(&reference));
+            assert_eq!(out.state_hash(&t), reference.state_hash(&reference_table));
+            paths.push(out.path);
+        }
+        assert_eq!(
+            paths.iter().filter(|&&p| p == ExecPath::Parallel).count(),
+            1,
+            "{paths:?}"
+        );
+        // Not allowed to choose: always the windowed path.
+        let forced = Executor::new(
+            ProgramRegistry::default(),
+            ExecConfig {
+                allow_sequential: false,
+                ..ExecConfig::default()
+            },
+        );
+        forced.costs.sequential.store(1, Ordering::Relaxed);
+        forced.costs.parallel.store(u64::MAX, Ordering::Relaxed);
+        let t = fresh();
+        assert_eq!(
+            pool.install(|| forced.execute_block(&t, &txs)).path,
+            ExecPath::Parallel
+        );
     }
 }
