@@ -1,6 +1,6 @@
 //! The block executor: fees, instructions, commit; sequential and parallel.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -188,8 +188,9 @@ pub struct Executor {
 /// when that changes (one block in this many).
 const EXPLORE_EVERY: u64 = 8;
 
-/// What [`Executor::execute_block`] has measured of its two paths on blocks the
-/// contention probe let through: a running mean of the time per transaction of each.
+/// What [`Executor::execute_block`] has measured of its two paths: a running mean of the
+/// time per transaction of each. The parallel path's is measured on blocks the
+/// contention probe let through only, so a contended block never makes it look slower.
 #[derive(Debug, Default)]
 struct PathCosts {
     /// Nanoseconds per transaction, exponentially weighted (each block counts 1/4); 0:
@@ -198,7 +199,18 @@ struct PathCosts {
     parallel: AtomicU64,
     /// Blocks that reached the choice.
     blocks: AtomicU64,
+    /// Whether the last contention probe found its block contended.
+    last_contended: AtomicBool,
+    /// Blocks that will skip the probe and run sequentially (set after two contended
+    /// probes in a row).
+    skip_probes: AtomicU32,
 }
+
+/// After two contention probes in a row find their blocks contended, this many of the
+/// next blocks that would be probed run sequentially without a probe (a stream of
+/// contended blocks is probed on one block in four; a stream that turns spread loses the
+/// parallel path for at most this many blocks).
+const PROBE_SKIPS: u32 = 3;
 
 impl PathCosts {
     fn cost(&self, path: ExecPath) -> &AtomicU64 {
@@ -231,6 +243,20 @@ impl PathCosts {
         }
     }
 
+    /// Whether to skip the contention probe for this block (counting the skip).
+    fn skip_probe(&self) -> bool {
+        self.skip_probes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Records a contention probe's verdict.
+    fn probed(&self, contended: bool) {
+        if self.last_contended.swap(contended, Ordering::Relaxed) && contended {
+            self.skip_probes.store(PROBE_SKIPS, Ordering::Relaxed);
+        }
+    }
+
     /// Records that `path` ran `txs` transactions in `elapsed`.
     fn record(&self, path: ExecPath, txs: usize, elapsed: std::time::Duration) {
         let per_tx = u64::try_from(elapsed.as_nanos() / txs.max(1) as u128)
@@ -244,16 +270,6 @@ impl PathCosts {
             old.saturating_mul(3).saturating_add(per_tx) / 4
         };
         cost.store(new.max(1), Ordering::Relaxed);
-    }
-
-    /// Records that the contention probe sent a block of `txs` transactions down the
-    /// sequential path, which took `elapsed`: the parallel path counts as at least twice
-    /// as slow, so that the probe itself runs again only when the parallel path is
-    /// explored.
-    fn contended(&self, txs: usize, elapsed: std::time::Duration) {
-        self.record(ExecPath::Sequential, txs, elapsed);
-        let floor = self.sequential.load(Ordering::Relaxed).saturating_mul(2);
-        self.parallel.fetch_max(floor, Ordering::Relaxed);
     }
 }
 
@@ -457,9 +473,10 @@ impl Executor {
     /// - before the parallel path, a contention probe schedules the first [`PROBE_TXS`]
     ///   transactions; if their batches average fewer than 4 ×
     ///   [`ExecConfig::min_parallel_batch`] transactions (a contended block: too little
-    ///   to run side by side), the block runs sequentially instead, and the parallel
-    ///   path counts as twice as slow as the sequential one (so a stream of contended
-    ///   blocks is probed on one block in eight);
+    ///   to run side by side), the block runs sequentially instead (its time counts for
+    ///   the sequential path, and none for the parallel one: the two kinds of block are
+    ///   told apart by the probe, not by the means). After two contended probes in a
+    ///   row, the next three blocks that would be probed run sequentially unprobed;
     /// - the parallel path runs window by window ([`ExecConfig::window`] transactions
     ///   each, at most 262,144): the accounts are split into one part per worker by
     ///   stripe; worker `p` walks the window, gives every reference to a key of its part
@@ -485,16 +502,21 @@ impl Executor {
             // The probe only when the measurements say the parallel path is worth a try.
             let path = self.costs.choose();
             if path == ExecPath::Parallel {
-                let probe_len = block.len().min(PROBE_TXS);
-                let probe = crate::schedule::schedule(&block[..probe_len]);
-                if probe_len
-                    < PROBE_MIN_AVG_BATCHES
-                        .saturating_mul(min_batch)
-                        .saturating_mul(probe.num_batches())
-                {
+                let contended = self.costs.skip_probe() || {
+                    let probe_len = block.len().min(PROBE_TXS);
+                    let probe = crate::schedule::schedule(&block[..probe_len]);
+                    let contended = probe_len
+                        < PROBE_MIN_AVG_BATCHES
+                            .saturating_mul(min_batch)
+                            .saturating_mul(probe.num_batches());
+                    self.costs.probed(contended);
+                    contended
+                };
+                if contended {
                     let start = Instant::now();
                     let outcome = self.execute_sequential(table, block);
-                    self.costs.contended(block.len(), start.elapsed());
+                    self.costs
+                        .record(ExecPath::Sequential, block.len(), start.elapsed());
                     return outcome;
                 }
             }
@@ -786,20 +808,6 @@ mod tests {
         );
         // An empty block does not divide by zero.
         costs.record(ExecPath::Sequential, 0, Duration::from_micros(5));
-
-        // A probe that finds the block contended: the parallel path counts as twice as
-        // slow as the sequential one, so the next blocks skip it but one in eight.
-        let costs = PathCosts::default();
-        assert_eq!(costs.choose(), ExecPath::Parallel);
-        costs.contended(1000, Duration::from_micros(300));
-        assert_eq!(costs.sequential.load(Ordering::Relaxed), 300);
-        assert_eq!(costs.parallel.load(Ordering::Relaxed), 600);
-        let picks: Vec<ExecPath> = (0..8).map(|_| costs.choose()).collect();
-        assert_eq!(
-            picks.iter().filter(|&&p| p == ExecPath::Parallel).count(),
-            1,
-            "{picks:?}"
-        );
     }
 
     #[test]
@@ -860,5 +868,53 @@ mod tests {
             pool.install(|| forced.execute_block(&t, &txs)).path,
             ExecPath::Parallel
         );
+    }
+
+    #[test]
+    fn a_contended_block_counts_for_the_sequential_path_only() {
+        let hot = P2pBlock::generate(2, 600, 5).expect("accounts");
+        let views: Vec<TransactionView<'_>> = hot
+            .packets
+            .iter()
+            .map(|p| TransactionView::parse(p).expect("parses"))
+            .collect();
+        let txs: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let executor = Executor::default();
+        // Probed, probed (two contended in a row: skip the next three), skipped three
+        // times, probed again.
+        let skips_after = [0, PROBE_SKIPS, 2, 1, 0, PROBE_SKIPS];
+        for want in skips_after {
+            let t = AccountsTable::default();
+            t.load(hot.genesis());
+            let out = pool.install(|| executor.execute_block(&t, &txs));
+            assert_eq!(out.path, ExecPath::Sequential);
+            assert_eq!(out.num_ok(), 600);
+            // Not measured: the parallel path stays untried, not slower.
+            assert_eq!(executor.costs.parallel.load(Ordering::Relaxed), 0);
+            assert!(executor.costs.sequential.load(Ordering::Relaxed) > 0);
+            assert_eq!(executor.costs.skip_probes.load(Ordering::Relaxed), want);
+        }
+    }
+
+    #[test]
+    fn probes_are_skipped_only_after_two_contended_verdicts_in_a_row() {
+        let costs = PathCosts::default();
+        assert!(!costs.skip_probe());
+        // Alternating verdicts: never skipped.
+        for contended in [true, false, true, false, true] {
+            costs.probed(contended);
+            assert!(!costs.skip_probe());
+        }
+        costs.probed(true);
+        assert!((0..PROBE_SKIPS).all(|_| costs.skip_probe()));
+        assert!(!costs.skip_probe());
+        // A spread verdict ends the streak.
+        costs.probed(false);
+        costs.probed(true);
+        assert!(!costs.skip_probe());
     }
 }
