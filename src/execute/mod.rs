@@ -12,9 +12,10 @@
 //!   a [`crate::schedule::Schedule`] on rayon workers ([`Executor::execute_parallel`]).
 //!   Both give the same per-transaction results and the same state.
 //!   [`Executor::execute_block`] chooses: sequential on one thread or when a contention
-//!   probe finds the block too contended to gain from workers; otherwise window by window
+//!   probe finds the block too contended to gain from workers; otherwise whichever of
+//!   sequential and windowed parallel execution it has measured faster (window by window
 //!   against working copies of the window's accounts, each transaction run by a worker as
-//!   soon as the earlier ones it conflicts with have finished.
+//!   soon as the earlier ones it conflicts with have finished).
 //! - [`workload`]: generated blocks (the p2p transfer workload) for benchmarks.
 //!
 //! # Fees and failures
