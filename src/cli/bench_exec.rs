@@ -120,6 +120,16 @@ fn timed_once(
     Ok(())
 }
 
+/// The views of a generated block's packets.
+fn parse(block: &P2pBlock) -> anyhow::Result<Vec<TransactionView<'_>>> {
+    block
+        .packets
+        .iter()
+        .map(|p| TransactionView::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .context("generated packet does not parse")
+}
+
 fn tps(txs: usize, d: Duration) -> f64 {
     txs as f64 / d.as_secs_f64().max(1e-9)
 }
@@ -141,12 +151,7 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
             window_part(&table, k, threads)
         })?,
     };
-    let views = block
-        .packets
-        .iter()
-        .map(|p| TransactionView::parse(p))
-        .collect::<Result<Vec<_>, _>>()
-        .context("generated packet does not parse")?;
+    let views = parse(&block)?;
     let exec_block: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
     let executor = Executor::new(
         ProgramRegistry::default(),
@@ -310,14 +315,8 @@ fn ceiling(
         .collect::<Result<Vec<_>, _>>()?;
     let views = blocks
         .iter()
-        .map(|b| {
-            b.packets
-                .iter()
-                .map(|p| TransactionView::parse(p))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .context("generated packet does not parse")?;
+        .map(parse)
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let exec_blocks: Vec<Vec<ExecTx<'_>>> = views
         .iter()
         .map(|vs| vs.iter().map(|v| ExecTx::from_view(v, None)).collect())

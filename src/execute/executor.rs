@@ -500,25 +500,10 @@ impl Executor {
                 return self.execute_sequential(table, block);
             }
             // The probe only when the measurements say the parallel path is worth a try.
-            let path = self.costs.choose();
-            if path == ExecPath::Parallel {
-                let contended = self.costs.skip_probe() || {
-                    let probe_len = block.len().min(PROBE_TXS);
-                    let probe = crate::schedule::schedule(&block[..probe_len]);
-                    let contended = probe_len
-                        < PROBE_MIN_AVG_BATCHES
-                            .saturating_mul(min_batch)
-                            .saturating_mul(probe.num_batches());
-                    self.costs.probed(contended);
-                    contended
-                };
-                if contended {
-                    let start = Instant::now();
-                    let outcome = self.execute_sequential(table, block);
-                    self.costs
-                        .record(ExecPath::Sequential, block.len(), start.elapsed());
-                    return outcome;
-                }
+            let mut path = self.costs.choose();
+            // A contended block runs sequentially, and its time counts for that path.
+            if path == ExecPath::Parallel && self.contended(block, min_batch) {
+                path = ExecPath::Sequential;
             }
             let start = Instant::now();
             let outcome = match path {
@@ -529,6 +514,23 @@ impl Executor {
             return outcome;
         }
         self.execute_windows(table, block, window)
+    }
+
+    /// The contention probe of [`Executor::execute_block`] (skipped, counting as
+    /// contended, while the executor's probe skips last): whether the first [`PROBE_TXS`] transactions
+    /// schedule into batches averaging fewer than 4 × `min_batch`.
+    fn contended(&self, block: &[ExecTx<'_>], min_batch: usize) -> bool {
+        if self.costs.skip_probe() {
+            return true;
+        }
+        let probe_len = block.len().min(PROBE_TXS);
+        let probe = crate::schedule::schedule(&block[..probe_len]);
+        let contended = probe_len
+            < PROBE_MIN_AVG_BATCHES
+                .saturating_mul(min_batch)
+                .saturating_mul(probe.num_batches());
+        self.costs.probed(contended);
+        contended
     }
 
     /// The windowed parallel path of [`Executor::execute_block`].
@@ -810,15 +812,26 @@ mod tests {
         costs.record(ExecPath::Sequential, 0, Duration::from_micros(5));
     }
 
+    fn parse(block: &P2pBlock) -> Vec<TransactionView<'_>> {
+        block
+            .packets
+            .iter()
+            .map(|p| TransactionView::parse(p).expect("parses"))
+            .collect()
+    }
+
+    fn two_threads() -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     #[test]
     fn execute_block_takes_the_measured_faster_path_with_the_same_result() {
         // Spread enough for the contention probe to let it through.
         let block = P2pBlock::generate(10_000, 2500, 3).expect("accounts");
-        let views: Vec<TransactionView<'_>> = block
-            .packets
-            .iter()
-            .map(|p| TransactionView::parse(p).expect("parses"))
-            .collect();
+        let views = parse(&block);
         let txs: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
         let fresh = || {
             let t = AccountsTable::default();
@@ -828,10 +841,7 @@ mod tests {
         let reference_table = fresh();
         let executor = Executor::default();
         let reference = executor.execute_sequential(&reference_table, &txs);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let pool = two_threads();
         // Told the sequential path is far faster (by more than the blocks' own timings can
         // change): it runs, but one block in eight tries the windowed path; every block
         // gives the sequential result.
@@ -873,16 +883,9 @@ mod tests {
     #[test]
     fn a_contended_block_counts_for_the_sequential_path_only() {
         let hot = P2pBlock::generate(2, 600, 5).expect("accounts");
-        let views: Vec<TransactionView<'_>> = hot
-            .packets
-            .iter()
-            .map(|p| TransactionView::parse(p).expect("parses"))
-            .collect();
+        let views = parse(&hot);
         let txs: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let pool = two_threads();
         let executor = Executor::default();
         // Probed, probed (two contended in a row: skip the next three), skipped three
         // times, probed again.
