@@ -11,8 +11,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use txpipe::gpu::sha256::GpuHasher;
 use txpipe::hash::poh::{self, ChainSpec, Entry};
+use txpipe::hash::GpuHasher;
 use txpipe::hash::{BatchHasher, CpuHasher};
 use txpipe::Hash;
 

@@ -3,9 +3,10 @@
 //! parsing, dedup, hashing, scheduling, execution and commit cost on top.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use txpipe::backend::BackendChoice;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
 use txpipe::pipeline::{Pipeline, PipelineConfig};
-use txpipe::sigverify::{BackendChoice, CpuVerifier, SigItem, SigVerifier};
+use txpipe::sigverify::{CpuVerifier, SigItem, SigVerifier};
 use txpipe::tx::TransactionView;
 
 fn pipeline(c: &mut Criterion) {

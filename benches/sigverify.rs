@@ -58,9 +58,9 @@ fn main() {
         .configure_from_args();
     let all = cases(16384);
     let cpu = CpuVerifier::new();
-    let gpu = match txpipe::gpu::GpuSigVerifier::open() {
+    let gpu = match txpipe::sigverify::GpuSigVerifier::open() {
         Ok(g) => {
-            let name = g.context().adapter_info().name.clone();
+            let name = g.adapter_label();
             eprintln!("GPU adapter: {name} (a software renderer if it says llvmpipe)");
             Some(g)
         }

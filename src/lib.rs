@@ -5,28 +5,51 @@
 //! (GPU through wgpu, or CPU through ed25519-dalek), schedule conflict-free batches,
 //! execute them in parallel against a lock-striped account table, and commit.
 //!
-//! The stages, one module each:
+//! The stages, one module each, in pipeline order:
 //! - [`tx`]: wire format (zero-copy parse, build and sign, access sets);
-//! - [`sigverify`]: the [`sigverify::SigVerifier`] trait, the exact CPU backend, backend choice;
-//! - [`hash`]: batch SHA-256 (transaction digests), Merkle roots, proof-of-history entries;
-//! - [`gpu`]: every wgpu call (device, pipelines, buffers, dispatch);
-//! - [`state`]: accounts, the lock-striped [`state::AccountsTable`], account digests and state hash;
+//! - [`sigverify`]: the [`sigverify::SigVerifier`] trait with its CPU and GPU backends
+//!   side by side, and [`sigverify::BackendVerifier`] routing between them;
 //! - [`schedule`]: conflict-free batches of a block from its access sets;
-//! - [`execute`]: the `Program` trait, System program, fees, sequential and parallel executors;
-//! - [`pipeline`]: the stages on threads joined by bounded channels, dedup, metrics, commit;
-//!   the single-threaded reference run and the benchmark workload generator;
+//! - [`execute`]: the `Program` trait, System program, fees, the executor;
+//! - [`state`]: accounts, the lock-striped [`state::AccountsTable`], account digests and
+//!   state hash;
+//! - [`hash`]: batch SHA-256 (CPU and GPU backends), Merkle roots, proof-of-history entries;
+//! - [`pipeline`]: the stages on threads joined by bounded channels, dedup, metrics,
+//!   commit, and the single-threaded reference run.
+//!
+//! Beside them: [`backend`] (the `auto|cpu|gpu` choice and fall-back rule shared by
+//! signature verification and hashing), [`gpu`] (the device layer: adapter, device, pipeline
+//! cache, buffers, submission and read-back; it imports none of the modules above) and
+//! [`error`] (helpers shared by every error type).
+//!
+//! # Cargo features
+//! - `cli` (default): the `txpipe` command line; turns on `test-support`.
+//! - `test-support`: workload and adversarial generators, test-vector loaders and the GPU
+//!   kernels' building-block entry points, for tests, benchmarks and fuzzing. A validator
+//!   that links txpipe with `default-features = false` does not get them.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-pub mod execute;
-pub mod gpu;
-pub mod hash;
-pub mod pipeline;
-pub mod schedule;
-pub mod sigverify;
-pub mod state;
-pub mod testing;
 pub mod tx;
+
+pub mod sigverify;
+
+pub mod schedule;
+
+pub mod execute;
+
+pub mod state;
+
+pub mod hash;
+
+pub mod pipeline;
+
+pub mod backend;
+pub mod error;
+pub mod gpu;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 /// A 32-byte public key (compressed Edwards point), as on the wire.
 pub type Pubkey = [u8; 32];

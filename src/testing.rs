@@ -1,5 +1,6 @@
-//! Test material that other crates (and txpipe's own tests, benches and tools) can use:
-//! an adversarial ed25519 signature generator.
+//! Test material that other crates (and txpipe's own tests, benches and tools) can use
+//! (cargo feature `test-support`): an adversarial ed25519 signature generator, loaders of
+//! the shared test vectors, and [`FaultInjector`], which makes a GPU backend fail on demand.
 //!
 //! Every case carries the category it was drawn from; the expected verdict is never stored
 //! here — tests compute it with [`crate::sigverify::reference_verify`].
@@ -448,5 +449,91 @@ pub fn vectors_dir() -> std::path::PathBuf {
     match std::env::var_os("TXPIPE_VECTORS") {
         Some(dir) => dir.into(),
         None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors"),
+    }
+}
+
+/// Fault injection for the GPU half of a routed backend: wraps a backend (a real GPU
+/// verifier or hasher) and makes its next `n` batches fail with a GPU failure without
+/// running them, as a lost device or a timeout would. The routed backend must then run
+/// those batches on the CPU, count the failures, and lose nothing.
+#[derive(Debug)]
+pub struct FaultInjector<B> {
+    inner: B,
+    faults: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Arms a [`FaultInjector`] after it has been handed to a routed backend.
+#[derive(Clone, Debug)]
+pub struct FaultHandle(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl FaultHandle {
+    /// The next `n` batches fail (replacing any faults still pending).
+    pub fn fail_next(&self, n: u64) {
+        self.0.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl<B> FaultInjector<B> {
+    /// Wraps `inner`; the handle arms it.
+    pub fn new(inner: B) -> (Self, FaultHandle) {
+        let faults = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let handle = FaultHandle(std::sync::Arc::clone(&faults));
+        (Self { inner, faults }, handle)
+    }
+
+    /// The error of an injected fault, when one is pending (consuming it).
+    fn injected(&self) -> Option<crate::gpu::GpuError> {
+        use std::sync::atomic::Ordering;
+        self.faults
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .ok()
+            .map(|_| crate::gpu::GpuError::Submission(crate::gpu::Cause::msg("injected fault")))
+    }
+}
+
+impl<B: crate::sigverify::SigVerifier> crate::sigverify::SigVerifier for FaultInjector<B> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn verify_into(
+        &self,
+        items: &[crate::sigverify::SigItem<'_>],
+        out: &mut [bool],
+    ) -> Result<(), crate::sigverify::SigVerifyError> {
+        crate::sigverify::check_batch(items, out)?;
+        match self.injected() {
+            Some(e) => Err(crate::sigverify::SigVerifyError::GpuFailure(e)),
+            None => self.inner.verify_into(items, out),
+        }
+    }
+}
+
+impl<B: crate::hash::BatchHasher> crate::hash::BatchHasher for FaultInjector<B> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn sha256_batch(
+        &self,
+        messages: &[&[u8]],
+        out: &mut [crate::Hash],
+    ) -> Result<(), crate::hash::HashError> {
+        match self.injected() {
+            Some(e) => Err(crate::hash::HashError::GpuFailure(e)),
+            None => self.inner.sha256_batch(messages, out),
+        }
+    }
+
+    fn hash_chains(
+        &self,
+        starts: &[crate::Hash],
+        counts: &[u64],
+        out: &mut [crate::Hash],
+    ) -> Result<(), crate::hash::HashError> {
+        match self.injected() {
+            Some(e) => Err(crate::hash::HashError::GpuFailure(e)),
+            None => self.inner.hash_chains(starts, counts, out),
+        }
     }
 }

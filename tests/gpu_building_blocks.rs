@@ -3,8 +3,11 @@
 //! decompression, small-order test and double-scalar multiplication with curve25519-dalek,
 //! reduction mod l with `Scalar::from_bytes_mod_order_wide`.
 //!
-//! Needs an adapter (lavapipe is enough). Without one the tests print why and pass, except
-//! with `CI=true`, where they fail.
+//! Needs an adapter (lavapipe is enough). Without one the tests show as ignored, except
+//! with `CI=true`, where they fail (`gpu_support`).
+
+#[path = "gpu_support/mod.rs"]
+mod gpu_support;
 
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -13,19 +16,11 @@ use num_bigint::BigUint;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha512};
-use txpipe::gpu::kernels::BuildingBlocks;
+use txpipe::sigverify::building_blocks::BuildingBlocks;
 
-fn blocks() -> Option<BuildingBlocks> {
-    match BuildingBlocks::shared() {
-        Ok(b) => Some(b),
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but no usable GPU adapter: {e}");
-            }
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
-    }
+fn blocks() -> BuildingBlocks {
+    BuildingBlocks::shared()
+        .unwrap_or_else(|e| panic!("a GPU adapter exists but the kernel does not build: {e:?}"))
 }
 
 fn p() -> BigUint {
@@ -74,9 +69,8 @@ fn field_inputs(rng: &mut ChaCha20Rng, random: usize) -> Vec<[u8; 32]> {
     v.iter().map(from_big).collect()
 }
 
-#[test]
 fn sha512_matches_sha2() {
-    let Some(bb) = blocks() else { return };
+    let bb = blocks();
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     // NIST FIPS 180-4 examples.
     let nist: Vec<(&[u8], &str)> = vec![
@@ -128,9 +122,8 @@ fn sha512_matches_sha2() {
     }
 }
 
-#[test]
 fn field_ops_match_bigint() {
-    let Some(bb) = blocks() else { return };
+    let bb = blocks();
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let p = p();
     let xs = field_inputs(&mut rng, 48);
@@ -192,9 +185,8 @@ fn ref_sqrt_ratio(u: &BigUint, v: &BigUint) -> (bool, Option<BigUint>) {
     (true, Some(r))
 }
 
-#[test]
 fn sqrt_ratio_matches_bigint() {
-    let Some(bb) = blocks() else { return };
+    let bb = blocks();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let xs = field_inputs(&mut rng, 40);
     let mut pairs = Vec::new();
@@ -266,9 +258,8 @@ fn point_encodings(rng: &mut ChaCha20Rng, random: usize) -> Vec<[u8; 32]> {
     v
 }
 
-#[test]
 fn decompression_matches_dalek() {
-    let Some(bb) = blocks() else { return };
+    let bb = blocks();
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     let encs = point_encodings(&mut rng, 40);
     let got = bb.decompress(&encs).expect("decompress");
@@ -292,9 +283,8 @@ fn decompression_matches_dalek() {
     }
 }
 
-#[test]
 fn scalar_ops_match_dalek() {
-    let Some(bb) = blocks() else { return };
+    let bb = blocks();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let mut wides: Vec<[u8; 64]> = vec![[0u8; 64], [0xff; 64]];
     let mut l_bytes = [0u8; 64];
@@ -333,9 +323,8 @@ fn scalar_ops_match_dalek() {
     }
 }
 
-#[test]
 fn double_scalar_mul_matches_dalek() {
-    let Some(bb) = blocks() else { return };
+    let bb = blocks();
     let mut rng = ChaCha20Rng::seed_from_u64(6);
     let encs = point_encodings(&mut rng, 6);
     let mut inputs = Vec::new();
@@ -375,4 +364,18 @@ fn double_scalar_mul_matches_dalek() {
             hex::encode(s)
         );
     }
+}
+
+fn main() -> std::process::ExitCode {
+    gpu_support::run(&[
+        ("sha512_matches_sha2", sha512_matches_sha2),
+        ("field_ops_match_bigint", field_ops_match_bigint),
+        ("sqrt_ratio_matches_bigint", sqrt_ratio_matches_bigint),
+        ("decompression_matches_dalek", decompression_matches_dalek),
+        ("scalar_ops_match_dalek", scalar_ops_match_dalek),
+        (
+            "double_scalar_mul_matches_dalek",
+            double_scalar_mul_matches_dalek,
+        ),
+    ])
 }

@@ -2,7 +2,11 @@
 //! hash chains, Merkle roots and proof-of-history verification through the GPU.
 //!
 //! One GPU hasher (and so one device and one pipeline compilation) per test binary. Without
-//! an adapter the tests print why and pass, except with `CI=true`, where they fail.
+//! an adapter the tests show as ignored, except with `CI=true`, where they fail
+//! (`gpu_support`).
+
+#[path = "gpu_support/mod.rs"]
+mod gpu_support;
 
 use std::sync::OnceLock;
 
@@ -11,30 +15,21 @@ mod hash_support;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use txpipe::gpu::sha256::GpuHasher;
+use txpipe::backend::{Backend, BackendChoice};
+use txpipe::error::error_chain;
 use txpipe::hash::poh::{self, Breakage, ChainSpec};
 use txpipe::hash::{
-    merkle, sha256, sha256_chain, BackendHasher, BatchHasher, CpuHasher, HashBackend, HashError,
+    merkle, sha256, sha256_chain, BackendHasher, BatchHasher, CpuHasher, GpuHasher, HashError,
 };
-use txpipe::sigverify::BackendChoice;
 use txpipe::Hash;
 
-fn gpu() -> Option<&'static GpuHasher> {
-    static GPU: OnceLock<Option<GpuHasher>> = OnceLock::new();
-    GPU.get_or_init(|| match GpuHasher::open() {
-        Ok(g) => {
-            eprintln!("gpu_hashing: adapter {}", g.adapter_label());
-            Some(g)
-        }
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but no GPU hasher: {e}");
-            }
-            eprintln!("gpu_hashing: skipped, no GPU: {e}");
-            None
-        }
-    })
-    .as_ref()
+/// The hasher shared by the tests of this binary (one pipeline compilation).
+fn gpu() -> &'static GpuHasher {
+    static GPU: OnceLock<Result<GpuHasher, String>> = OnceLock::new();
+    match GPU.get_or_init(|| GpuHasher::open().map_err(|e| error_chain(&e))) {
+        Ok(g) => g,
+        Err(e) => panic!("a GPU adapter exists but the hasher does not open: {e}"),
+    }
 }
 
 /// The shared GPU hasher behind a `Box<dyn BatchHasher>` for [`BackendHasher::from_parts`].
@@ -68,9 +63,8 @@ fn check_batch(g: &GpuHasher, msgs: &[Vec<u8>]) {
     }
 }
 
-#[test]
 fn nist_vectors() {
-    let Some(g) = gpu() else { return };
+    let g = gpu();
     let vectors: &[(&[u8], &str)] = &[
         (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
@@ -99,9 +93,8 @@ fn nist_vectors() {
     );
 }
 
-#[test]
 fn random_lengths_and_block_edges() {
-    let Some(g) = gpu() else { return };
+    let g = gpu();
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut lens: Vec<usize> = (0..=130).collect();
     lens.extend([183, 184, 191, 192, 247, 248, 255, 256, 1232, 2000]);
@@ -123,9 +116,8 @@ fn random_lengths_and_block_edges() {
     check_batch(g, &tiny);
 }
 
-#[test]
 fn hash_chains_match_cpu() {
-    let Some(g) = gpu() else { return };
+    let g = gpu();
     let mut rng = ChaCha8Rng::seed_from_u64(12);
     let n = 100;
     let starts: Vec<Hash> = (0..n).map(|_| rng.gen()).collect();
@@ -146,9 +138,8 @@ fn hash_chains_match_cpu() {
         .is_err());
 }
 
-#[test]
 fn merkle_batched_on_gpu() {
-    let Some(g) = gpu() else { return };
+    let g = gpu();
     let mut rng = ChaCha8Rng::seed_from_u64(13);
     let backend = gpu_backend(g);
     for n in [0usize, 1, 3, 2049, 5000] {
@@ -163,9 +154,8 @@ fn merkle_batched_on_gpu() {
     assert!(backend.stats().gpu_messages > 0);
 }
 
-#[test]
 fn poh_on_gpu_valid_and_every_defect() {
-    let Some(g) = gpu() else { return };
+    let g = gpu();
     let backend = gpu_backend(g);
     // A slot's shape (64 ticks) at a size lavapipe runs quickly.
     let slot = ChainSpec {
@@ -178,7 +168,7 @@ fn poh_on_gpu_valid_and_every_defect() {
     let mut rng = ChaCha8Rng::seed_from_u64(14);
     let start: Hash = rng.gen();
     let entries = poh::generate_chain(&start, &slot, &[], &mut rng);
-    assert_eq!(backend.route_chains(entries.len()), HashBackend::Gpu);
+    assert_eq!(backend.route_chains(entries.len()), Backend::Gpu);
     assert_eq!(
         poh::verify_entries(&start, &entries, &backend).expect("gpu"),
         None
@@ -211,10 +201,9 @@ fn poh_on_gpu_valid_and_every_defect() {
     assert!(s.gpu_chain_hashes > 0);
 }
 
-#[test]
 fn oversized_message_falls_back_to_cpu() {
-    let Some(g) = gpu() else { return };
-    let big = vec![7u8; txpipe::gpu::sha256::MAX_GPU_MESSAGE_BYTES + 1];
+    let g = gpu();
+    let big = vec![7u8; txpipe::hash::MAX_GPU_MESSAGE_BYTES + 1];
     assert!(matches!(
         g.sha256_vec(&[&big]),
         Err(HashError::Unsupported(_))
@@ -226,27 +215,18 @@ fn oversized_message_falls_back_to_cpu() {
     assert_eq!(backend.stats().cpu_messages, 2);
 }
 
-#[test]
 fn cli_hash_gpu() {
-    if gpu().is_none() {
-        return;
-    }
+    gpu();
     hash_support::cli_hash_check("gpu", 22);
 }
 
-#[test]
 fn cli_poh_gpu() {
-    if gpu().is_none() {
-        return;
-    }
+    gpu();
     hash_support::cli_poh_check("gpu");
 }
 
-#[test]
 fn batches_split_over_several_dispatches() {
-    if gpu().is_none() {
-        return;
-    }
+    gpu();
     let small = GpuHasher::open()
         .expect("second GPU hasher on the shared context")
         .with_max_items_per_dispatch(7);
@@ -268,4 +248,30 @@ fn batches_split_over_several_dispatches() {
     for i in 0..30 {
         assert_eq!(out[i], sha256_chain(&starts[i], counts[i]));
     }
+}
+
+fn main() -> std::process::ExitCode {
+    gpu_support::run(&[
+        ("nist_vectors", nist_vectors),
+        (
+            "random_lengths_and_block_edges",
+            random_lengths_and_block_edges,
+        ),
+        ("hash_chains_match_cpu", hash_chains_match_cpu),
+        ("merkle_batched_on_gpu", merkle_batched_on_gpu),
+        (
+            "poh_on_gpu_valid_and_every_defect",
+            poh_on_gpu_valid_and_every_defect,
+        ),
+        (
+            "oversized_message_falls_back_to_cpu",
+            oversized_message_falls_back_to_cpu,
+        ),
+        ("cli_hash_gpu", cli_hash_gpu),
+        ("cli_poh_gpu", cli_poh_gpu),
+        (
+            "batches_split_over_several_dispatches",
+            batches_split_over_several_dispatches,
+        ),
+    ])
 }

@@ -6,35 +6,34 @@
 //! nothing lost and the failure counted.
 //!
 //! One GPU context and one compiled kernel per test binary. Without an adapter the tests
-//! print why and pass, except with `CI=true`, where they fail.
+//! show as ignored, except with `CI=true`, where they fail (`gpu_support`).
+
+#[path = "gpu_support/mod.rs"]
+mod gpu_support;
 
 use std::sync::{Arc, OnceLock};
 
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use txpipe::gpu::GpuSigVerifier;
+use txpipe::backend::{Backend, BackendChoice};
+use txpipe::error::error_chain;
 use txpipe::sigverify::{
-    reference_verify, Backend, BackendChoice, BackendVerifier, CpuVerifier, SigItem, SigVerifier,
+    reference_verify, BackendVerifier, CpuVerifier, GpuSigVerifier, SigItem, SigVerifier,
     SigVerifyError,
 };
-use txpipe::testing::{self, SigCase};
+use txpipe::testing::{self, FaultInjector, SigCase};
 
-fn gpu() -> Option<Arc<GpuSigVerifier>> {
+/// The verifier shared by the tests of this binary (one kernel compilation).
+fn gpu() -> Arc<GpuSigVerifier> {
     static GPU: OnceLock<Result<Arc<GpuSigVerifier>, String>> = OnceLock::new();
     match GPU.get_or_init(|| {
         GpuSigVerifier::open()
             .map(Arc::new)
-            .map_err(|e| e.to_string())
+            .map_err(|e| error_chain(&e))
     }) {
-        Ok(g) => Some(Arc::clone(g)),
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but no usable GPU adapter: {e}");
-            }
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
+        Ok(g) => Arc::clone(g),
+        Err(e) => panic!("a GPU adapter exists but the verifier does not open: {e}"),
     }
 }
 
@@ -112,9 +111,8 @@ fn random_case(rng: &mut ChaCha20Rng, len: usize) -> SigCase {
     c
 }
 
-#[test]
 fn wycheproof_vectors_agree() {
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu();
     let path = testing::vectors_dir().join("wycheproof_ed25519_test.json");
     let (cases, skipped) = testing::load_wycheproof(&path).expect("wycheproof vectors");
     assert!(
@@ -127,25 +125,22 @@ fn wycheproof_vectors_agree() {
     check_all(gpu.as_ref(), &cases, "wycheproof");
 }
 
-#[test]
 fn cctv_vectors_agree() {
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu();
     let path = testing::vectors_dir().join("cctv_ed25519vectors.json");
     let cases = testing::load_cctv(&path).expect("cctv vectors");
     assert!(cases.len() >= 900, "only {} cctv cases", cases.len());
     check_all(gpu.as_ref(), &cases, "cctv");
 }
 
-#[test]
 fn adversarial_generator_agrees() {
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu();
     let cases = testing::adversarial(testing::CATEGORIES.len() * 40, 0x5eed_0003);
     check_all(gpu.as_ref(), &cases, "adversarial");
 }
 
-#[test]
 fn sha512_block_edges_agree() {
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu();
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     // R || A is 64 bytes: message lengths putting R || A || M at 111/112/127/128 and
     // 239/240/255/256 bytes, and the largest packet.
@@ -159,9 +154,8 @@ fn sha512_block_edges_agree() {
     check_all(gpu.as_ref(), &cases, "block edges");
 }
 
-#[test]
 fn random_batches_agree() {
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu();
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     for size in [1usize, 63, 64, 65, 2000] {
         let cases: Vec<SigCase> = (0..size)
@@ -174,10 +168,8 @@ fn random_batches_agree() {
     }
 }
 
-#[test]
 fn many_small_chunks_agree() {
     // Chunks of 16: exercises the double-buffered submit / read-back path and buffer reuse.
-    let Some(_) = gpu() else { return };
     let small = GpuSigVerifier::open()
         .expect("second verifier")
         .with_chunk_size(16);
@@ -193,7 +185,7 @@ fn many_small_chunks_agree() {
     assert!(small.verify(&empty).expect("empty batch").is_empty());
 }
 
-/// Shares one GPU verifier (so a test can inject faults into it after boxing).
+/// Shares the binary's GPU verifier behind a `Box<dyn SigVerifier>`.
 struct Shared(Arc<GpuSigVerifier>);
 
 impl SigVerifier for Shared {
@@ -205,14 +197,12 @@ impl SigVerifier for Shared {
     }
 }
 
-#[test]
 fn injected_gpu_failure_falls_back_to_cpu() {
-    let Some(_) = gpu() else { return };
-    let gpu = Arc::new(GpuSigVerifier::open().expect("verifier"));
+    let (faulty, faults) = FaultInjector::new(Shared(gpu()));
     let backend = BackendVerifier::from_parts(
         BackendChoice::Gpu,
         CpuVerifier::new(),
-        Some(Box::new(Shared(Arc::clone(&gpu)))),
+        Some(Box::new(faulty)),
     );
     let cases = testing::adversarial(testing::CATEGORIES.len() * 2, 11);
     let items = items(&cases);
@@ -221,7 +211,7 @@ fn injected_gpu_failure_falls_back_to_cpu() {
         .map(|c| reference_verify(&c.pubkey, &c.message, &c.signature))
         .collect();
 
-    gpu.inject_faults(1);
+    faults.fail_next(1);
     let mut out = vec![false; items.len()];
     let used = backend.verify_routed(&items, &mut out).expect("fallback");
     assert_eq!(used, Backend::Cpu);
@@ -243,9 +233,8 @@ fn injected_gpu_failure_falls_back_to_cpu() {
     assert_eq!(stats.gpu_signatures, items.len() as u64);
 }
 
-#[test]
 fn mismatched_lengths_are_an_error_not_a_verdict() {
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu();
     let mut rng = ChaCha20Rng::seed_from_u64(12);
     let cases = vec![signed(&mut rng, 10)];
     let items = items(&cases);
@@ -253,9 +242,7 @@ fn mismatched_lengths_are_an_error_not_a_verdict() {
     assert!(gpu.verify_into(&items, &mut out).is_err());
 }
 
-#[test]
 fn backend_gpu_choice_uses_the_gpu_and_agrees() {
-    let Some(_) = gpu() else { return };
     let backend = BackendVerifier::open(BackendChoice::Gpu).expect("--backend gpu must open");
     let cases = testing::adversarial(testing::CATEGORIES.len() * 3, 13);
     let items = items(&cases);
@@ -269,4 +256,27 @@ fn backend_gpu_choice_uses_the_gpu_and_agrees() {
     assert_eq!(out, reference);
     assert_eq!(backend.stats().gpu_signatures, items.len() as u64);
     assert_eq!(backend.stats().gpu_failures, 0);
+}
+
+fn main() -> std::process::ExitCode {
+    gpu_support::run(&[
+        ("wycheproof_vectors_agree", wycheproof_vectors_agree),
+        ("cctv_vectors_agree", cctv_vectors_agree),
+        ("adversarial_generator_agrees", adversarial_generator_agrees),
+        ("sha512_block_edges_agree", sha512_block_edges_agree),
+        ("random_batches_agree", random_batches_agree),
+        ("many_small_chunks_agree", many_small_chunks_agree),
+        (
+            "injected_gpu_failure_falls_back_to_cpu",
+            injected_gpu_failure_falls_back_to_cpu,
+        ),
+        (
+            "mismatched_lengths_are_an_error_not_a_verdict",
+            mismatched_lengths_are_an_error_not_a_verdict,
+        ),
+        (
+            "backend_gpu_choice_uses_the_gpu_and_agrees",
+            backend_gpu_choice_uses_the_gpu_and_agrees,
+        ),
+    ])
 }

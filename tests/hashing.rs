@@ -3,10 +3,10 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use txpipe::backend::{Backend, BackendChoice};
 use txpipe::hash::merkle::{self, hash_intermediate, hash_leaf, EMPTY_ROOT};
 use txpipe::hash::poh::{self, Breakage, ChainSpec, Entry};
-use txpipe::hash::{sha256, BackendHasher, BatchHasher, CpuHasher, HashBackend};
-use txpipe::sigverify::BackendChoice;
+use txpipe::hash::{sha256, BackendHasher, BatchHasher, CpuHasher};
 use txpipe::Hash;
 
 #[path = "hash_support/mod.rs"]
@@ -227,7 +227,7 @@ fn poh_every_defect_found_at_its_index() {
         poh::verify_entries(&start, &entries, &backend).expect("cpu"),
         Some(5)
     );
-    assert_eq!(backend.route_chains(entries.len()), HashBackend::Cpu);
+    assert_eq!(backend.route_chains(entries.len()), Backend::Cpu);
 }
 
 #[test]
@@ -270,7 +270,7 @@ impl BatchHasher for FailingGpu {
     }
     fn sha256_batch(&self, _: &[&[u8]], out: &mut [Hash]) -> Result<(), txpipe::hash::HashError> {
         out.fill([0xee; 32]);
-        Err(txpipe::hash::HashError::GpuFailure("injected".into()))
+        Err(txpipe::hash::HashError::GpuFailure(injected()))
     }
     fn hash_chains(
         &self,
@@ -279,7 +279,7 @@ impl BatchHasher for FailingGpu {
         out: &mut [Hash],
     ) -> Result<(), txpipe::hash::HashError> {
         out.fill([0xee; 32]);
-        Err(txpipe::hash::HashError::GpuFailure("injected".into()))
+        Err(txpipe::hash::HashError::GpuFailure(injected()))
     }
 }
 
@@ -294,11 +294,11 @@ fn gpu_failure_falls_back_to_cpu_and_is_counted() {
     .with_chain_crossover(2);
     // Below the crossover: CPU, no GPU attempt.
     let msgs: Vec<&[u8]> = vec![b"a", b"b"];
-    assert_eq!(backend.route(msgs.len()), HashBackend::Cpu);
+    assert_eq!(backend.route(msgs.len()), Backend::Cpu);
     let mut out = vec![[0u8; 32]; 2];
     assert_eq!(
         backend.sha256_routed(&msgs, &mut out).expect("ok"),
-        HashBackend::Cpu
+        Backend::Cpu
     );
     assert_eq!(backend.stats().gpu_failures, 0);
     // At the crossover: GPU attempted, fails, CPU digests returned.
@@ -306,7 +306,7 @@ fn gpu_failure_falls_back_to_cpu_and_is_counted() {
     let mut out = vec![[0u8; 32]; 4];
     assert_eq!(
         backend.sha256_routed(&msgs, &mut out).expect("ok"),
-        HashBackend::Cpu
+        Backend::Cpu
     );
     for (m, d) in msgs.iter().zip(&out) {
         assert_eq!(*d, sha256(m));
@@ -372,4 +372,8 @@ fn cli_poh_verify_refuses_hostile_hash_counts() {
     assert!(!out.status.success());
     assert!(stderr.contains("--max-hashes"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+fn injected() -> txpipe::gpu::GpuError {
+    txpipe::gpu::GpuError::Submission(txpipe::gpu::Cause::msg("injected"))
 }

@@ -5,14 +5,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
+use txpipe::backend::BackendChoice;
 use txpipe::execute::{InstructionError, TxError};
 use txpipe::hash::BackendHasher;
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
 use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig, Stage, TrySubmitError, TxOutcome};
-use txpipe::sigverify::{
-    BackendChoice, BackendVerifier, CpuVerifier, SigItem, SigVerifier, SigVerifyError,
-};
+use txpipe::sigverify::{BackendVerifier, CpuVerifier, SigItem, SigVerifier, SigVerifyError};
 use txpipe::state::Account;
 use txpipe::tx::build::{self, InstructionSpec, LookupSpec, MessageSpec};
 use txpipe::tx::{MessageHeader, Version};
@@ -258,7 +257,9 @@ impl SigVerifier for FlakyGpu {
         if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
             // scribble over the output first: a failed batch must not leak verdicts
             out.iter_mut().for_each(|v| *v = true);
-            return Err(SigVerifyError::GpuFailure("injected: device lost".into()));
+            return Err(SigVerifyError::GpuFailure(
+                txpipe::gpu::GpuError::Submission(txpipe::gpu::Cause::msg("injected: device lost")),
+            ));
         }
         CpuVerifier::new().verify_into(items, out)
     }

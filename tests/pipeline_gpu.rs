@@ -1,46 +1,34 @@
 //! The pipeline on the GPU (lavapipe in CI): results and commits equal the reference run,
 //! and injected GPU failures are verified again on the CPU and counted, losing nothing.
-//! Without an adapter the test prints why and passes, except with `CI=true`, where it fails.
+//! Without an adapter the test shows as ignored, except with `CI=true`, where it fails
+//! (`gpu_support`).
+
+#[path = "gpu_support/mod.rs"]
+mod gpu_support;
 
 use std::sync::Arc;
 
-use txpipe::gpu::sigverify::GpuSigVerifier;
+use txpipe::backend::BackendChoice;
+use txpipe::error::error_chain;
 use txpipe::hash::BackendHasher;
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
 use txpipe::pipeline::{Pipeline, PipelineConfig};
-use txpipe::sigverify::{
-    BackendChoice, BackendVerifier, CpuVerifier, SigItem, SigVerifier, SigVerifyError,
-};
+use txpipe::sigverify::{BackendVerifier, CpuVerifier, GpuSigVerifier};
+use txpipe::testing::FaultInjector;
 
-/// Shares one GPU verifier between the pipeline and the test (for fault injection).
-struct Shared(Arc<GpuSigVerifier>);
-
-impl SigVerifier for Shared {
-    fn name(&self) -> &'static str {
-        "gpu"
-    }
-    fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        self.0.verify_into(items, out)
-    }
+fn gpu() -> GpuSigVerifier {
+    GpuSigVerifier::open().unwrap_or_else(|e| {
+        panic!(
+            "a GPU adapter exists but the verifier does not open: {}",
+            error_chain(&e)
+        )
+    })
 }
 
-fn gpu() -> Option<Arc<GpuSigVerifier>> {
-    match GpuSigVerifier::open() {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but no usable GPU adapter: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: no usable GPU adapter: {e}");
-            None
-        }
-    }
-}
-
-#[test]
 fn gpu_pipeline_equals_reference_and_survives_faults() {
-    let Some(gpu) = gpu() else { return };
+    // the test arms faults in the GPU half after handing it to the pipeline
+    let (gpu, faults) = FaultInjector::new(gpu());
     let w = Workload::generate(
         &WorkloadSpec {
             accounts: 30,
@@ -57,12 +45,8 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
     .expect("workload");
     let blocks = w.blocks(60);
     let verifier = Arc::new(
-        BackendVerifier::from_parts(
-            BackendChoice::Gpu,
-            CpuVerifier::new(),
-            Some(Box::new(Shared(Arc::clone(&gpu)))),
-        )
-        .with_crossover(1),
+        BackendVerifier::from_parts(BackendChoice::Gpu, CpuVerifier::new(), Some(Box::new(gpu)))
+            .with_crossover(1),
     );
     let config = PipelineConfig {
         backend: BackendChoice::Gpu,
@@ -88,7 +72,7 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
 
     // faulty run: the first three GPU batches fail
     let before = verifier.stats();
-    gpu.inject_faults(3);
+    faults.fail_next(3);
     let (results, _) = Pipeline::new(config)
         .expect("pipeline")
         .run(blocks)
@@ -98,4 +82,11 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
     assert_eq!(after.gpu_failures - before.gpu_failures, 3);
     assert!(after.cpu_signatures > before.cpu_signatures);
     assert!(after.gpu_signatures > before.gpu_signatures);
+}
+
+fn main() -> std::process::ExitCode {
+    gpu_support::run(&[(
+        "gpu_pipeline_equals_reference_and_survives_faults",
+        gpu_pipeline_equals_reference_and_survives_faults,
+    )])
 }

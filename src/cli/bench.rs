@@ -10,10 +10,11 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
+use txpipe::backend::BackendChoice;
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
 use txpipe::pipeline::{MetricsSnapshot, Pipeline, PipelineConfig};
-use txpipe::sigverify::{BackendChoice, BackendVerifier, SigItem};
+use txpipe::sigverify::{BackendVerifier, SigItem};
 use txpipe::tx::TransactionView;
 
 /// Arguments of `bench`.

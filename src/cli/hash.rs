@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use txpipe::hash::{BackendHasher, BatchHasher, HashBackend};
-use txpipe::sigverify::BackendChoice;
+use txpipe::backend::{Backend, BackendChoice};
+use txpipe::hash::{BackendHasher, BatchHasher};
 
 use super::io::{open_input, stdout};
 
@@ -67,8 +67,8 @@ pub fn hash(args: HashArgs) -> anyhow::Result<ExitCode> {
             .collect();
         let mut out_digests = vec![[0u8; 32]; msgs.len()];
         match hasher.sha256_routed(&msgs, &mut out_digests)? {
-            HashBackend::Gpu => gpu_batches += 1,
-            HashBackend::Cpu => cpu_batches += 1,
+            Backend::Gpu => gpu_batches += 1,
+            Backend::Cpu => cpu_batches += 1,
         }
         bytes += msgs.iter().map(|m| m.len() as u64).sum::<u64>();
         let mut next = out_digests.iter();

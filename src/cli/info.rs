@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use clap::Args;
 
-use txpipe::gpu::{adapters_report, GpuContext, GpuSigVerifier};
-use txpipe::sigverify::{SigItem, SigVerifier};
+use txpipe::error::error_chain;
+use txpipe::gpu::adapters_report;
+use txpipe::sigverify::{GpuSigVerifier, SigItem, SigVerifier};
 
 /// Arguments of `txpipe info`.
 #[derive(Args, Debug)]
@@ -58,19 +59,16 @@ pub fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let t0 = Instant::now();
-    let ctx = match GpuContext::shared() {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            println!("device: cannot open: {e}");
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
+    if let Err(e) = txpipe::gpu::startup_report() {
+        println!("device: cannot open: {}", error_chain(&e));
+        return Ok(ExitCode::SUCCESS);
+    }
     let t_ctx = t0.elapsed();
     let t1 = Instant::now();
     let verifier = match GpuSigVerifier::open() {
         Ok(v) => v,
         Err(e) => {
-            println!("verification kernel: failed: {e}");
+            println!("verification kernel: failed: {}", error_chain(&e));
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -85,7 +83,7 @@ pub fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let t2 = Instant::now();
     let first = verifier.verify(&items);
     let t_first = t2.elapsed();
-    let report = ctx.startup_report();
+    let report = txpipe::gpu::startup_report()?;
     println!(
         "pipeline cache: {}{}",
         if report.pipeline_cache_enabled {
@@ -114,7 +112,7 @@ pub fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         t_first,
         match first {
             Ok(_) => String::new(),
-            Err(e) => format!(" (failed: {e})"),
+            Err(e) => format!(" (failed: {})", error_chain(&e)),
         }
     );
     for p in &report.pipelines {

@@ -22,9 +22,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use txpipe::backend::{Backend, BackendChoice};
 use txpipe::hash::poh::{self, Breakage, ChainSpec, Entry};
-use txpipe::hash::{BackendHasher, HashBackend};
-use txpipe::sigverify::BackendChoice;
+use txpipe::hash::BackendHasher;
 use txpipe::Hash;
 
 use super::io::{open_input, stdout, write_json_line};
@@ -256,7 +256,7 @@ pub fn poh_verify(args: PohVerifyArgs) -> anyhow::Result<ExitCode> {
     let secs = t0.elapsed().as_secs_f64();
     let after = hasher.stats();
     // The chains went to the GPU when routed there and no GPU failure was counted.
-    let backend = if hasher.route_chains(entries.len()) == HashBackend::Gpu
+    let backend = if hasher.route_chains(entries.len()) == Backend::Gpu
         && after.gpu_failures == before.gpu_failures
     {
         "gpu"

@@ -8,8 +8,8 @@ use anyhow::Context;
 use base64::Engine;
 use clap::Args;
 use serde_json::json;
+use txpipe::backend::BackendChoice;
 use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig};
-use txpipe::sigverify::BackendChoice;
 use txpipe::state::Account;
 use txpipe::tx::TransactionView;
 

@@ -8,7 +8,8 @@ use anyhow::Context;
 use base64::Engine;
 use clap::Args;
 use serde_json::json;
-use txpipe::sigverify::{BackendChoice, BackendVerifier, SigItem};
+use txpipe::backend::BackendChoice;
+use txpipe::sigverify::{BackendVerifier, SigItem};
 use txpipe::tx::TransactionView;
 
 use super::io::{open_input, read_lines, stdout, write_json_line};

@@ -45,6 +45,7 @@ mod program;
 mod system;
 mod transaction;
 mod working_set;
+#[cfg(feature = "test-support")]
 pub mod workload;
 
 pub use error::{BlockError, InstructionError, TxError, TxResult};

@@ -10,111 +10,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Why the GPU could not be used.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum GpuError {
-    /// No adapter was found (no driver, no device).
-    #[error("no GPU adapter found: {0}")]
-    NoAdapter(String),
-    /// The adapter was found but the device could not be opened.
-    #[error("could not open the GPU device: {0}")]
-    RequestDevice(String),
-    /// A shader or pipeline failed validation or compilation.
-    #[error("pipeline {label:?} failed: {message}")]
-    Pipeline {
-        /// Label of the pipeline.
-        label: String,
-        /// The error reported by wgpu.
-        message: String,
-    },
-    /// A submission reported an error (validation, out of memory, device lost).
-    #[error("GPU submission failed: {0}")]
-    Submission(String),
-    /// Waiting for the GPU took longer than the configured timeout.
-    #[error("GPU did not finish within {0:?}")]
-    Timeout(Duration),
-    /// Mapping a read-back buffer failed.
-    #[error("GPU read-back failed: {0}")]
-    Readback(String),
-    /// The request does not fit the device's limits.
-    #[error("request exceeds the device limits: {0}")]
-    Limits(String),
-}
-
-/// One adapter found on this machine, for `txpipe info`.
-#[derive(Debug, Clone)]
-pub struct AdapterReport {
-    /// Adapter name (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`).
-    pub name: String,
-    /// Backend (Vulkan, Metal, Dx12, Gl).
-    pub backend: String,
-    /// Device type (DiscreteGpu, IntegratedGpu, Cpu, ...).
-    pub device_type: String,
-    /// Driver name and version info.
-    pub driver: String,
-    /// `max_storage_buffer_binding_size` in bytes.
-    pub max_storage_buffer_binding_size: u64,
-    /// `max_buffer_size` in bytes.
-    pub max_buffer_size: u64,
-    /// `max_compute_workgroups_per_dimension`.
-    pub max_compute_workgroups_per_dimension: u32,
-    /// `max_compute_invocations_per_workgroup`.
-    pub max_compute_invocations_per_workgroup: u32,
-    /// Whether the adapter supports a persistent pipeline cache.
-    pub pipeline_cache: bool,
-    /// Whether the adapter offers 64-bit integers in shaders.
-    pub shader_int64: bool,
-    /// Whether txpipe would pick this adapter.
-    pub selected: bool,
-}
-
-/// Timing of one pipeline creation.
-#[derive(Debug, Clone)]
-pub struct PipelineTiming {
-    /// Pipeline label.
-    pub label: String,
-    /// Wall time of shader module + pipeline creation.
-    pub elapsed: Duration,
-}
-
-/// What start-up cost, for `txpipe info` and the README.
-#[derive(Debug, Clone, Default)]
-pub struct StartupReport {
-    /// Time to create the instance, pick the adapter and open the device.
-    pub device_open: Duration,
-    /// Whether a pipeline cache exists on this device.
-    pub pipeline_cache_enabled: bool,
-    /// Where the pipeline cache is stored, when persisted.
-    pub cache_path: Option<PathBuf>,
-    /// Bytes of pipeline cache loaded from disk at start (0: cold start).
-    pub cache_bytes_loaded: usize,
-    /// Each pipeline created so far and how long it took.
-    pub pipelines: Vec<PipelineTiming>,
-}
-
-impl StartupReport {
-    /// Whether this process started with a pipeline cache from an earlier run.
-    pub fn warm(&self) -> bool {
-        self.cache_bytes_loaded > 0
-    }
-
-    /// Total pipeline creation time so far.
-    pub fn pipelines_total(&self) -> Duration {
-        self.pipelines.iter().map(|p| p.elapsed).sum()
-    }
-}
+use super::error::{Cause, GpuError};
+use super::report::{AdapterReport, PipelineTiming, StartupReport};
 
 /// The process-wide GPU context. See the module documentation.
-pub struct GpuContext {
-    adapter: wgpu::Adapter,
+pub(crate) struct GpuContext {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
-    features: wgpu::Features,
     pipeline_cache: Option<wgpu::PipelineCache>,
     cache_path: Option<PathBuf>,
-    uncaptured: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Option<Cause>>>,
     startup: Mutex<StartupReport>,
     timeout: Duration,
     // Kept last so it outlives the device.
@@ -128,6 +35,22 @@ impl std::fmt::Debug for GpuContext {
             .field("backend", &self.info.backend)
             .field("pipeline_cache", &self.pipeline_cache.is_some())
             .finish()
+    }
+}
+
+/// Why [`GpuContext::poll_wait`] returned early.
+enum PollFailure {
+    Timeout(Duration),
+    Failed(Cause),
+}
+
+impl PollFailure {
+    /// The error to report: a timeout as such, any other failure as `kind`.
+    fn into_error(self, kind: fn(Cause) -> GpuError) -> GpuError {
+        match self {
+            PollFailure::Timeout(t) => GpuError::Timeout(t),
+            PollFailure::Failed(c) => kind(c),
+        }
     }
 }
 
@@ -187,7 +110,7 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 /// Lists every adapter wgpu finds, marking the one txpipe would use.
-pub fn adapters_report() -> Vec<AdapterReport> {
+pub(crate) fn adapters_report() -> Vec<AdapterReport> {
     let instance = new_instance();
     let adapters = enumerate(&instance);
     adapters
@@ -228,7 +151,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::NoAdapter`] or [`GpuError::RequestDevice`].
-    pub fn shared() -> Result<Arc<GpuContext>, GpuError> {
+    pub(crate) fn shared() -> Result<Arc<GpuContext>, GpuError> {
         SHARED
             .get_or_init(|| GpuContext::open().map(Arc::new))
             .clone()
@@ -238,7 +161,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::NoAdapter`] or [`GpuError::RequestDevice`].
-    pub fn open() -> Result<GpuContext, GpuError> {
+    pub(crate) fn open() -> Result<GpuContext, GpuError> {
         let t0 = Instant::now();
         let instance = new_instance();
         let adapter = enumerate(&instance).into_iter().next().ok_or_else(|| {
@@ -263,20 +186,20 @@ impl GpuContext {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
-        .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+        .map_err(|e| GpuError::RequestDevice(Cause::new(e)))?;
 
         // wgpu's default handler panics; record instead and report it from the next batch.
-        let uncaptured: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let uncaptured: Arc<Mutex<Option<Cause>>> = Arc::new(Mutex::new(None));
         let sink = Arc::clone(&uncaptured);
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             if let Ok(mut slot) = sink.lock() {
-                *slot = Some(e.to_string());
+                *slot = Some(Cause::new(e));
             }
         }));
         let sink = Arc::clone(&uncaptured);
         device.set_device_lost_callback(move |reason, msg| {
             if let Ok(mut slot) = sink.lock() {
-                *slot = Some(format!("device lost ({reason:?}): {msg}"));
+                *slot = Some(Cause::msg(format!("device lost ({reason:?}): {msg}")));
             }
         });
 
@@ -323,12 +246,10 @@ impl GpuContext {
             pipelines: Vec::new(),
         };
         Ok(GpuContext {
-            adapter,
             device,
             queue,
             info,
             limits,
-            features,
             pipeline_cache,
             cache_path,
             uncaptured,
@@ -338,49 +259,46 @@ impl GpuContext {
         })
     }
 
+    /// Whether the adapter is a software renderer running on the CPU (lavapipe/llvmpipe).
+    pub(crate) fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// The adapter's description: name, device type, API.
+    pub(crate) fn label(&self) -> String {
+        format!(
+            "{} [{:?}, {:?}]",
+            self.info.name, self.info.device_type, self.info.backend
+        )
+    }
+
     /// The wgpu device.
-    pub fn device(&self) -> &wgpu::Device {
+    pub(crate) fn device(&self) -> &wgpu::Device {
         &self.device
     }
 
     /// The wgpu queue.
-    pub fn queue(&self) -> &wgpu::Queue {
+    pub(crate) fn queue(&self) -> &wgpu::Queue {
         &self.queue
     }
 
-    /// The adapter in use.
-    pub fn adapter(&self) -> &wgpu::Adapter {
-        &self.adapter
-    }
-
     /// Information on the adapter in use.
-    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+    pub(crate) fn adapter_info(&self) -> &wgpu::AdapterInfo {
         &self.info
     }
 
     /// The device limits (the adapter's own limits were requested).
-    pub fn limits(&self) -> &wgpu::Limits {
+    pub(crate) fn limits(&self) -> &wgpu::Limits {
         &self.limits
     }
 
-    /// The features enabled on the device.
-    pub fn features(&self) -> wgpu::Features {
-        self.features
-    }
-
-    /// How long a submission may take before it is declared failed
-    /// (`$TXPIPE_GPU_TIMEOUT_MS`, default [`DEFAULT_TIMEOUT`]).
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// A copy of the start-up report (device open time, pipeline creation times, cache).
-    pub fn startup_report(&self) -> StartupReport {
+    pub(crate) fn startup_report(&self) -> StartupReport {
         self.startup.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Takes the last error reported outside any error scope (or a device loss), if any.
-    pub fn take_uncaptured_error(&self) -> Option<String> {
+    pub(crate) fn take_uncaptured_error(&self) -> Option<Cause> {
         self.uncaptured.lock().ok().and_then(|mut s| s.take())
     }
 
@@ -390,7 +308,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Pipeline`] when the shader or pipeline fails validation.
-    pub fn compute_pipeline(
+    pub(crate) fn compute_pipeline(
         &self,
         label: &str,
         wgsl: &str,
@@ -418,7 +336,7 @@ impl GpuContext {
         if let Some(err) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Pipeline {
                 label: label.to_string(),
-                message: err.to_string(),
+                cause: Cause::new(err),
             });
         }
         if let Ok(mut s) = self.startup.lock() {
@@ -431,7 +349,7 @@ impl GpuContext {
     }
 
     /// Adds a timing line to the start-up report (e.g. a first dispatch that compiled).
-    pub fn record_timing(&self, label: &str, elapsed: Duration) {
+    pub(crate) fn record_timing(&self, label: &str, elapsed: Duration) {
         if let Ok(mut s) = self.startup.lock() {
             s.pipelines.push(PipelineTiming {
                 label: label.to_string(),
@@ -442,7 +360,7 @@ impl GpuContext {
 
     /// Writes the pipeline cache to disk (atomically: temp file then rename). Called after
     /// pipelines are created; errors are ignored (the cache is an optimisation).
-    pub fn save_pipeline_cache(&self) {
+    pub(crate) fn save_pipeline_cache(&self) {
         let (Some(cache), Some(path)) = (&self.pipeline_cache, &self.cache_path) else {
             return;
         };
@@ -466,7 +384,7 @@ impl GpuContext {
     /// # Errors
     /// [`GpuError::Submission`] on a validation/out-of-memory error or device loss,
     /// [`GpuError::Timeout`] when the GPU does not finish in time.
-    pub fn submit_and_wait(
+    pub(crate) fn submit_and_wait(
         &self,
         commands: impl IntoIterator<Item = wgpu::CommandBuffer>,
     ) -> Result<(), GpuError> {
@@ -479,7 +397,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Submission`].
-    pub fn submit(
+    pub(crate) fn submit(
         &self,
         commands: impl IntoIterator<Item = wgpu::CommandBuffer>,
     ) -> Result<wgpu::SubmissionIndex, GpuError> {
@@ -492,7 +410,7 @@ impl GpuContext {
         let v = pollster::block_on(val.pop());
         let o = pollster::block_on(oom.pop());
         if let Some(e) = v.or(o) {
-            return Err(GpuError::Submission(e.to_string()));
+            return Err(GpuError::Submission(Cause::new(e)));
         }
         Ok(index)
     }
@@ -501,19 +419,46 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Timeout`] or [`GpuError::Submission`] (device lost).
-    pub fn wait(&self, index: wgpu::SubmissionIndex) -> Result<(), GpuError> {
-        match self.device.poll(wgpu::PollType::Wait {
-            submission_index: Some(index),
-            timeout: Some(self.timeout),
-        }) {
-            Ok(_) => {}
-            Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
-            Err(e) => return Err(GpuError::Submission(e.to_string())),
-        }
+    pub(crate) fn wait(&self, index: wgpu::SubmissionIndex) -> Result<(), GpuError> {
+        self.poll_wait(Some(index), Some(self.timeout))
+            .map_err(|e| e.into_error(GpuError::Submission))?;
         if let Some(e) = self.take_uncaptured_error() {
             return Err(GpuError::Submission(e));
         }
         Ok(())
+    }
+
+    /// Waits for a submission with no time limit: only for a first dispatch, where a
+    /// software driver compiles the kernel (a minute on lavapipe).
+    ///
+    /// # Errors
+    /// [`GpuError::Submission`] (device lost).
+    pub(crate) fn wait_untimed(&self, index: wgpu::SubmissionIndex) -> Result<(), GpuError> {
+        self.poll_wait(Some(index), None)
+            .map_err(|e| e.into_error(GpuError::Submission))?;
+        if let Some(e) = self.take_uncaptured_error() {
+            return Err(GpuError::Submission(e));
+        }
+        Ok(())
+    }
+
+    /// The one place that waits for the GPU: polls until submission `index` (every
+    /// submission when `None`) has finished, at most `timeout`.
+    fn poll_wait(
+        &self,
+        index: Option<wgpu::SubmissionIndex>,
+        timeout: Option<Duration>,
+    ) -> Result<(), PollFailure> {
+        match self.device.poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout,
+        }) {
+            Ok(_) => Ok(()),
+            Err(wgpu::PollError::Timeout) => {
+                Err(PollFailure::Timeout(timeout.unwrap_or(self.timeout)))
+            }
+            Err(e) => Err(PollFailure::Failed(Cause::new(e))),
+        }
     }
 
     /// Maps `size` bytes at the start of a `MAP_READ` buffer (after the submission that
@@ -521,7 +466,11 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Readback`] or [`GpuError::Timeout`].
-    pub fn read_mapped(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>, GpuError> {
+    pub(crate) fn read_mapped(
+        &self,
+        buffer: &wgpu::Buffer,
+        size: u64,
+    ) -> Result<Vec<u8>, GpuError> {
         self.read_mapped_after(buffer, size, None)
     }
 
@@ -530,7 +479,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Readback`] or [`GpuError::Timeout`].
-    pub fn read_mapped_after(
+    pub(crate) fn read_mapped_after(
         &self,
         buffer: &wgpu::Buffer,
         size: u64,
@@ -544,35 +493,23 @@ impl GpuContext {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        match self.device.poll(wgpu::PollType::Wait {
-            submission_index: after,
-            timeout: Some(self.timeout),
-        }) {
-            Ok(_) => {}
-            Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
-            Err(e) => return Err(GpuError::Readback(e.to_string())),
-        }
+        self.poll_wait(after, Some(self.timeout))
+            .map_err(|e| e.into_error(GpuError::Readback))?;
         let mapped = match rx.try_recv() {
             Ok(r) => r,
             Err(_) => {
                 // The callback fires on a later poll: wait for everything submitted so far.
-                match self.device.poll(wgpu::PollType::Wait {
-                    submission_index: None,
-                    timeout: Some(self.timeout),
-                }) {
-                    Ok(_) => {}
-                    Err(wgpu::PollError::Timeout) => return Err(GpuError::Timeout(self.timeout)),
-                    Err(e) => return Err(GpuError::Readback(e.to_string())),
-                }
+                self.poll_wait(None, Some(self.timeout))
+                    .map_err(|e| e.into_error(GpuError::Readback))?;
                 rx.recv_timeout(self.timeout)
-                    .map_err(|e| GpuError::Readback(e.to_string()))?
+                    .map_err(|e| GpuError::Readback(Cause::new(e)))?
             }
         };
-        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
+        mapped.map_err(|e| GpuError::Readback(Cause::new(e)))?;
         let out = {
             let view = slice
                 .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
+                .map_err(|e| GpuError::Readback(Cause::new(e)))?;
             view.to_vec()
         };
         buffer.unmap();
@@ -580,7 +517,7 @@ impl GpuContext {
     }
 
     /// Creates a storage buffer initialised with `data` (used once, e.g. constant tables).
-    pub fn storage_buffer_init(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+    pub(crate) fn storage_buffer_init(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
         let size = (data.len() as u64).max(16).next_multiple_of(4);
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
@@ -606,7 +543,7 @@ impl GpuContext {
 /// A buffer that is reused across batches and only reallocated when a batch needs more
 /// room (then at least doubling), so steady-state batches allocate nothing.
 #[derive(Debug)]
-pub struct GrowableBuffer {
+pub(crate) struct GrowableBuffer {
     label: &'static str,
     usage: wgpu::BufferUsages,
     buffer: Option<wgpu::Buffer>,
@@ -616,7 +553,7 @@ pub struct GrowableBuffer {
 
 impl GrowableBuffer {
     /// A buffer with no storage yet.
-    pub fn new(label: &'static str, usage: wgpu::BufferUsages) -> Self {
+    pub(crate) fn new(label: &'static str, usage: wgpu::BufferUsages) -> Self {
         Self {
             label,
             usage,
@@ -627,7 +564,7 @@ impl GrowableBuffer {
     }
 
     /// A storage buffer the host writes and shaders read/write.
-    pub fn storage(label: &'static str) -> Self {
+    pub(crate) fn storage(label: &'static str) -> Self {
         Self::new(
             label,
             wgpu::BufferUsages::STORAGE
@@ -637,7 +574,7 @@ impl GrowableBuffer {
     }
 
     /// A buffer the host maps to read results back.
-    pub fn readback(label: &'static str) -> Self {
+    pub(crate) fn readback(label: &'static str) -> Self {
         Self::new(
             label,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
@@ -646,7 +583,7 @@ impl GrowableBuffer {
 
     /// Makes sure the buffer holds at least `size` bytes; returns true when it was
     /// (re)allocated (bind groups referring to it must then be rebuilt).
-    pub fn ensure(&mut self, device: &wgpu::Device, size: u64) -> bool {
+    pub(crate) fn ensure(&mut self, device: &wgpu::Device, size: u64) -> bool {
         let size = size.max(16).next_multiple_of(256);
         if self.buffer.is_some() && self.capacity >= size {
             return false;
@@ -664,17 +601,12 @@ impl GrowableBuffer {
     }
 
     /// The buffer, once [`GrowableBuffer::ensure`] has been called.
-    pub fn buffer(&self) -> Option<&wgpu::Buffer> {
+    pub(crate) fn buffer(&self) -> Option<&wgpu::Buffer> {
         self.buffer.as_ref()
     }
 
-    /// Current capacity in bytes.
-    pub fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
     /// Incremented on every reallocation.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 }

@@ -1,36 +1,39 @@
-//! Every wgpu call of txpipe lives under this module.
+//! The device layer: adapter choice and report, the process-wide device and queue, the
+//! pipeline cache, buffers, submission, read-back and waiting with a timeout.
 //!
-//! - [`context`]: the process-wide device, queue, pipeline cache and buffer helpers;
-//! - [`sigverify`]: ed25519 `verify_strict` in WGSL (see `shaders/`), [`GpuSigVerifier`];
-//! - [`kernels`]: test entry points running each ed25519 building block alone.
+//! It knows nothing of signatures, hashes or transactions and imports nothing from the
+//! modules that use it. The host code of each kernel sits beside its CPU sibling
+//! (`sigverify/gpu`, `hash/gpu.rs`) and builds on [`context`]'s helpers; wgpu is named only
+//! here and in those files, and no wgpu type appears in txpipe's public API.
 
-mod base_table;
-pub mod context;
-pub mod kernels;
-pub mod sha256;
-pub mod sigverify;
+pub(crate) mod context;
+mod error;
+mod report;
 
-pub use context::{adapters_report, AdapterReport, GpuContext, GpuError, StartupReport};
-pub use sigverify::GpuSigVerifier;
+pub use context::{cache_dir, DEFAULT_TIMEOUT};
+pub use error::{Cause, GpuError};
+pub use report::{AdapterReport, PipelineTiming, StartupReport};
 
-use crate::sigverify::{SigVerifier, SigVerifyError};
+use context::GpuContext;
 
-/// Opens the GPU signature verifier on the best adapter (shared context; the kernel is
-/// compiled once per process).
+/// Lists every adapter wgpu finds on this machine, marking the one txpipe would use.
+pub fn adapters_report() -> Vec<AdapterReport> {
+    context::adapters_report()
+}
+
+/// Opens the process-wide device if it is not open yet (slow: seconds on a software
+/// renderer) and reports what start-up has cost so far: device, pipelines, cache.
 ///
 /// # Errors
-/// [`SigVerifyError::NoGpu`] when no adapter is found or the kernel cannot be built.
-pub fn open_sig_verifier() -> Result<Box<dyn SigVerifier>, SigVerifyError> {
-    GpuSigVerifier::open()
-        .map(|v| Box::new(v) as Box<dyn SigVerifier>)
-        .map_err(|e| SigVerifyError::NoGpu(e.to_string()))
+/// [`GpuError::NoAdapter`] or [`GpuError::RequestDevice`] (cached: the process does not
+/// retry opening a device that is not there).
+pub fn startup_report() -> Result<StartupReport, GpuError> {
+    GpuContext::shared().map(|ctx| ctx.startup_report())
 }
 
 /// Whether the adapter txpipe would use is a software renderer running on the CPU
-/// (lavapipe/llvmpipe): correct but slower than the CPU backend, so `auto` does not pick
-/// it. `None` when there is no adapter.
+/// (lavapipe/llvmpipe): correct but slower than the CPU backends. `None` when there is no
+/// adapter. Opens the shared device on first use.
 pub fn adapter_is_software() -> Option<bool> {
-    GpuContext::shared()
-        .ok()
-        .map(|ctx| ctx.adapter_info().device_type == wgpu::DeviceType::Cpu)
+    GpuContext::shared().ok().map(|ctx| ctx.is_software())
 }

@@ -10,16 +10,26 @@ use crate::Hash;
 const PARALLEL_MIN_BYTES: usize = 64 * 1024;
 
 /// SHA-256 on the CPU through the sha2 crate; batches of more than a few dozen kilobytes and
-/// sets of more than one chain run on the rayon pool.
+/// sets of more than one chain run on the rayon pool, unless the hasher is
+/// [`CpuHasher::on_calling_thread`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuHasher {
-    _private: (),
+    calling_thread_only: bool,
 }
 
 impl CpuHasher {
     /// A CPU hasher (on the global rayon pool).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A CPU hasher that never leaves the calling thread: for a pipeline stage whose rayon
+    /// pool belongs to the signature verifier and the executor (queueing small hashing jobs
+    /// behind them only adds latency).
+    pub fn on_calling_thread() -> Self {
+        Self {
+            calling_thread_only: true,
+        }
     }
 }
 
@@ -31,7 +41,7 @@ impl BatchHasher for CpuHasher {
     fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
         check_lengths(messages.len(), out.len())?;
         let total: usize = messages.iter().map(|m| m.len()).sum();
-        if total < PARALLEL_MIN_BYTES || messages.len() < 2 {
+        if self.calling_thread_only || total < PARALLEL_MIN_BYTES || messages.len() < 2 {
             for (o, m) in out.iter_mut().zip(messages) {
                 *o = sha256(m);
             }
@@ -52,7 +62,7 @@ impl BatchHasher for CpuHasher {
     ) -> Result<(), HashError> {
         check_lengths(starts.len(), out.len())?;
         check_lengths(counts.len(), out.len())?;
-        if out.len() < 2 {
+        if self.calling_thread_only || out.len() < 2 {
             for ((o, s), &c) in out.iter_mut().zip(starts).zip(counts) {
                 *o = sha256_chain(s, c);
             }

@@ -2,37 +2,40 @@
 //! proof-of-history entry verification.
 //!
 //! - [`BatchHasher`]: the backend trait (a batch of messages in, one SHA-256 digest each;
-//!   a batch of hash chains in, one end state each), implemented by [`CpuHasher`] (sha2,
-//!   which uses the SHA extensions where the CPU has them, on rayon) and by the WGSL
-//!   backend in [`crate::gpu`]; [`BackendHasher`] routes each batch (`auto|cpu|gpu`) and
-//!   falls back to the CPU when the GPU fails.
+//!   a batch of hash chains in, one end state each), implemented side by side by
+//!   [`CpuHasher`] (`cpu.rs`: sha2, which uses the SHA extensions where the CPU has them,
+//!   on rayon) and [`GpuHasher`] (`gpu.rs`: the host code of `shaders/sha256.wgsl`);
+//!   [`BackendHasher`] routes each batch (`auto|cpu|gpu`, the rule of [`crate::backend`],
+//!   shared with signature verification) and falls back to the CPU when the GPU fails.
 //! - [`merkle`]: the Merkle tree rule (Solana's `merkle-tree` crate) and block commitments.
 //! - [`poh`]: proof-of-history entries and their verification (Solana's `entry` crate rule).
 //!
 //! Every backend gives exactly the digests of [`sha256`]; tests compare them.
 
-mod backend;
 mod cpu;
+mod gpu;
 pub mod merkle;
 pub mod poh;
+mod routed;
 
-pub use backend::{
-    BackendHasher, HashBackend, HashStats, DEFAULT_CHAIN_CROSSOVER, DEFAULT_CROSSOVER,
-};
 pub use cpu::CpuHasher;
+pub use gpu::{GpuHasher, MAX_GPU_MESSAGE_BYTES};
+pub use routed::{BackendHasher, HashStats, DEFAULT_CHAIN_CROSSOVER, DEFAULT_CROSSOVER};
 
+use crate::gpu::GpuError;
 use crate::Hash;
 
 /// Why a backend could not produce digests for a batch.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
-    /// No GPU adapter was found (or the GPU hashing backend could not be created).
-    #[error("no GPU adapter available: {0}")]
-    NoGpu(String),
+    /// The GPU hashing backend could not be opened: no adapter, or the device or the
+    /// kernel could not be created.
+    #[error("no usable GPU for hashing")]
+    NoGpu(#[source] GpuError),
     /// The GPU reported an error while running a batch (device lost, validation error,
     /// out of memory, timeout). The caller should hash the batch on the CPU.
-    #[error("GPU failure during a batch: {0}")]
-    GpuFailure(String),
+    #[error("GPU failure during a hashing batch")]
+    GpuFailure(#[source] GpuError),
     /// The batch does not fit the backend's limits (e.g. a message larger than a storage
     /// buffer, a chain longer than `u32::MAX` hashes).
     #[error("batch not supported by this backend: {0}")]
@@ -110,20 +113,6 @@ pub fn sha256_chain(start: &Hash, count: u64) -> Hash {
         h = sha256(&h);
     }
     h
-}
-
-/// Transaction digests: `SHA-256(message bytes)` of each transaction, in order. The
-/// message bytes are what every signature signs (`TransactionView::message()`); the digest
-/// is the transaction's id for de-duplication and results.
-///
-/// # Errors
-/// As [`BatchHasher::sha256_batch`] (a [`BackendHasher`] never fails: it falls back to the
-/// CPU).
-pub fn transaction_digests(
-    messages: &[&[u8]],
-    hasher: &dyn BatchHasher,
-) -> Result<Vec<Hash>, HashError> {
-    hasher.sha256_vec(messages)
 }
 
 pub(crate) fn check_lengths(inputs: usize, outputs: usize) -> Result<(), HashError> {

@@ -16,6 +16,7 @@ mod metrics;
 mod outcome;
 pub mod reference;
 mod stages;
+#[cfg(feature = "test-support")]
 pub mod workload;
 
 use std::sync::{Arc, OnceLock};
@@ -28,9 +29,10 @@ pub use dedup::DedupWindow;
 pub use metrics::{MetricsSnapshot, SigverifyShare, StageMetrics};
 pub use outcome::{BlockResult, Commit, OutcomeCounts, Stage, TxOutcome};
 
+use crate::backend::BackendChoice;
 use crate::execute::{ExecConfig, ProgramRegistry};
 use crate::hash::BackendHasher;
-use crate::sigverify::{BackendChoice, BackendVerifier};
+use crate::sigverify::BackendVerifier;
 use crate::state::{Account, AccountsTable};
 use crate::tx::AddressResolver;
 use crate::Pubkey;

@@ -12,8 +12,9 @@ use super::dedup::DedupWindow;
 use super::metrics::{Metrics, MetricsSnapshot, SigverifyShare, StageMetrics};
 use super::outcome::{BlockResult, Commit, OutcomeCounts, TxOutcome};
 use super::{BlockIn, STAGE_THREADS};
+use crate::backend::Backend;
 use crate::execute::{ExecTx, Executor};
-use crate::hash::{merkle, BackendHasher, HashBackend};
+use crate::hash::{merkle, BackendHasher};
 use crate::sigverify::{reference_verify, BackendVerifier, SigItem};
 use crate::state::AccountsTable;
 use crate::tx::{AddressResolver, TransactionView};
@@ -50,7 +51,7 @@ pub(crate) fn packet_key(digest: &Hash, signatures: &[Signature]) -> Hash {
 /// verifier and the executor; queueing small hashing jobs behind them only adds latency).
 fn digests(hasher: &BackendHasher, messages: &[&[u8]]) -> Vec<Hash> {
     let mut out = vec![[0u8; 32]; messages.len()];
-    let on_gpu = hasher.route(messages.len()) == HashBackend::Gpu
+    let on_gpu = hasher.route(messages.len()) == Backend::Gpu
         && hasher.sha256_routed(messages, &mut out).is_ok();
     if !on_gpu {
         for (m, d) in messages.iter().zip(out.iter_mut()) {
@@ -256,7 +257,7 @@ pub(crate) fn commit_block(done: Executed, hasher: Option<&BackendHasher>) -> Bl
     } = done;
     let leaves: Vec<Hash> = executed.iter().map(|&i| block.digests[i]).collect();
     let transaction_root = match hasher {
-        Some(h) if h.route(leaves.len()) == HashBackend::Gpu => {
+        Some(h) if h.route(leaves.len()) == Backend::Gpu => {
             merkle::transaction_root_with(&leaves, h)
                 .unwrap_or_else(|_| merkle::transaction_root(&leaves))
         }

@@ -1,15 +1,23 @@
-//! Signature verification: the [`SigVerifier`] trait, the exact CPU backend and the
-//! backend choice (`auto`, `cpu`, `gpu`).
+//! Signature verification: the [`SigVerifier`] trait and its backends side by side,
+//! [`CpuVerifier`] (`cpu.rs`) and [`GpuSigVerifier`] (`gpu/`: the host code of the WGSL
+//! kernel), with [`BackendVerifier`] routing each batch between them (`auto`, `cpu`, `gpu`;
+//! the rule is [`crate::backend`]'s, shared with hashing).
 //!
 //! The rule every backend implements is ed25519-dalek 2.2.0 `verify_strict`
 //! (see [`reference_verify`]); the CPU backend calls exactly that, the GPU backend
 //! re-implements it in WGSL and is tested against it.
 
-mod backend;
 mod cpu;
+mod gpu;
+mod routed;
 
-pub use backend::{Backend, BackendChoice, BackendVerifier, FallbackStats};
 pub use cpu::CpuVerifier;
+#[cfg(feature = "test-support")]
+pub use gpu::building_blocks;
+pub use gpu::{GpuSigVerifier, DEFAULT_CHUNK, DEFAULT_CHUNK_SOFTWARE, MAX_MESSAGE_BYTES};
+pub use routed::{BackendVerifier, FallbackStats, DEFAULT_CROSSOVER};
+
+use crate::gpu::GpuError;
 
 /// One signature to check: the signer's public key, the signed message and the signature.
 #[derive(Clone, Copy, Debug)]
@@ -26,13 +34,14 @@ pub struct SigItem<'a> {
 /// never an error: an invalid signature is `false`.
 #[derive(Debug, thiserror::Error)]
 pub enum SigVerifyError {
-    /// No GPU adapter was found (or the GPU backend is not compiled in).
-    #[error("no GPU adapter available: {0}")]
-    NoGpu(String),
+    /// The GPU backend could not be opened: no adapter, or the device or the kernel could
+    /// not be created.
+    #[error("no usable GPU for signature verification")]
+    NoGpu(#[source] GpuError),
     /// The GPU reported an error while running a batch (device lost, validation error,
     /// out of memory, timeout). The caller should verify the batch on the CPU.
-    #[error("GPU failure during a batch: {0}")]
-    GpuFailure(String),
+    #[error("GPU failure during a signature batch")]
+    GpuFailure(#[source] GpuError),
     /// The batch does not fit the backend's limits (e.g. a message longer than the
     /// backend supports).
     #[error("batch not supported by this backend: {0}")]

@@ -6,8 +6,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::context::{GpuContext, GpuError};
-use super::sigverify::{Ed25519Kernel, BUILDING_BLOCKS_WGSL, ITEM_WORDS, WORKGROUP_SIZE};
+use super::{Ed25519Kernel, BUILDING_BLOCKS_WGSL, ITEM_WORDS, WORKGROUP_SIZE};
+use crate::gpu::context::GpuContext;
+use crate::gpu::GpuError;
 
 /// Result of decompressing one 32-byte encoding on the GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,41 +6,47 @@
 //! reused; a batch is cut into chunks that fit the device limits, and the host packs chunk
 //! N+1 while the GPU runs chunk N. One byte of verdict per signature is read back.
 
+mod base_table;
+#[cfg(feature = "test-support")]
+pub mod building_blocks;
+
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::base_table::BASE_TABLE;
-use super::context::{GpuContext, GpuError, GrowableBuffer};
-use crate::sigverify::{SigItem, SigVerifier, SigVerifyError};
+use base_table::BASE_TABLE;
+
+use super::{SigItem, SigVerifier, SigVerifyError};
+use crate::gpu::context::{GpuContext, GrowableBuffer};
+use crate::gpu::{Cause, GpuError};
 
 /// `u32` words per signature in the items buffer (A, R, s, message offset, message length).
-pub const ITEM_WORDS: usize = 26;
+pub(crate) const ITEM_WORDS: usize = 26;
 /// Invocations per workgroup in the WGSL kernels.
-pub const WORKGROUP_SIZE: u32 = 64;
+pub(crate) const WORKGROUP_SIZE: u32 = 64;
 /// Longest message the GPU path takes (longer ones are `Unsupported`: verify on the CPU).
 /// Keeps the SHA-512 bit length within 32 bits with a wide margin.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 24;
 
 /// The WGSL of the verification kernel (entry point `verify_main`).
-pub const VERIFY_WGSL: &str = concat!(
-    include_str!("../../shaders/sha512.wgsl"),
-    include_str!("../../shaders/field25519.wgsl"),
-    include_str!("../../shaders/field25519_ops.wgsl"),
-    include_str!("../../shaders/ed25519_programs.wgsl"),
-    include_str!("../../shaders/edwards25519.wgsl"),
-    include_str!("../../shaders/ed25519_verify.wgsl"),
+const VERIFY_WGSL: &str = concat!(
+    include_str!("../../../shaders/sha512.wgsl"),
+    include_str!("../../../shaders/field25519.wgsl"),
+    include_str!("../../../shaders/field25519_ops.wgsl"),
+    include_str!("../../../shaders/ed25519_programs.wgsl"),
+    include_str!("../../../shaders/edwards25519.wgsl"),
+    include_str!("../../../shaders/ed25519_verify.wgsl"),
 );
 
 /// The WGSL of the building-block test kernel (entry point `building_blocks_main`).
-pub const BUILDING_BLOCKS_WGSL: &str = concat!(
-    include_str!("../../shaders/sha512.wgsl"),
-    include_str!("../../shaders/field25519.wgsl"),
-    include_str!("../../shaders/field25519_ops.wgsl"),
-    include_str!("../../shaders/ed25519_programs.wgsl"),
-    include_str!("../../shaders/edwards25519.wgsl"),
-    include_str!("../../shaders/ed25519_verify.wgsl"),
-    include_str!("../../shaders/building_blocks.wgsl"),
+#[cfg(feature = "test-support")]
+const BUILDING_BLOCKS_WGSL: &str = concat!(
+    include_str!("../../../shaders/sha512.wgsl"),
+    include_str!("../../../shaders/field25519.wgsl"),
+    include_str!("../../../shaders/field25519_ops.wgsl"),
+    include_str!("../../../shaders/ed25519_programs.wgsl"),
+    include_str!("../../../shaders/edwards25519.wgsl"),
+    include_str!("../../../shaders/ed25519_verify.wgsl"),
+    include_str!("../../../shaders/building_blocks.wgsl"),
 );
 
 /// A compiled ed25519 kernel with its layout and the uploaded base-point table.
@@ -139,12 +145,7 @@ impl Ed25519Kernel {
             pass.dispatch_workgroups(1, 1, 1);
         }
         let index = self.ctx.submit([encoder.finish()])?;
-        device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .map_err(|e| GpuError::Submission(e.to_string()))?;
+        self.ctx.wait_untimed(index)?;
         self.ctx
             .record_timing(&format!("{label} (first dispatch)"), t0.elapsed());
         Ok(())
@@ -285,7 +286,7 @@ impl Slot {
             self.out.buffer(),
             self.readback.buffer(),
         ) else {
-            return Err(GpuError::Submission("buffers not allocated".into()));
+            return Err(GpuError::Submission(Cause::msg("buffers not allocated")));
         };
         let generations = (
             self.items.generation(),
@@ -297,7 +298,7 @@ impl Slot {
             self.bound = generations;
         }
         let Some(bind_group) = self.bind_group.as_ref() else {
-            return Err(GpuError::Submission("bind group missing".into()));
+            return Err(GpuError::Submission(Cause::msg("bind group missing")));
         };
         queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&[count, 0u32, 64, 0]));
         queue.write_buffer(items, 0, bytemuck::cast_slice(&self.host_items));
@@ -325,16 +326,16 @@ impl Slot {
         out: &mut [bool],
     ) -> Result<(), GpuError> {
         let Some(readback) = self.readback.buffer() else {
-            return Err(GpuError::Readback("read-back buffer missing".into()));
+            return Err(GpuError::Readback(Cause::msg("read-back buffer missing")));
         };
         ctx.wait(index.clone())?;
         let len = out.len().div_ceil(4) * 4;
         let bytes = ctx.read_mapped_after(readback, len as u64, Some(index))?;
         if bytes.len() != len {
-            return Err(GpuError::Readback(format!(
+            return Err(GpuError::Readback(Cause::msg(format!(
                 "got {} bytes of verdicts, expected {len}",
                 bytes.len(),
-            )));
+            ))));
         }
         for (v, b) in out.iter_mut().zip(&bytes) {
             *v = *b == 1;
@@ -351,7 +352,6 @@ pub struct GpuSigVerifier {
     chunk_size: usize,
     max_chunk: usize,
     max_chunk_msg_bytes: usize,
-    faults: AtomicU64,
 }
 
 impl std::fmt::Debug for GpuSigVerifier {
@@ -385,7 +385,7 @@ impl GpuSigVerifier {
         let by_groups = (limits.max_compute_workgroups_per_dimension as usize)
             .saturating_mul(WORKGROUP_SIZE as usize);
         let by_items = binding / (ITEM_WORDS * 4);
-        let preferred = if ctx.adapter_info().device_type == wgpu::DeviceType::Cpu {
+        let preferred = if ctx.is_software() {
             DEFAULT_CHUNK_SOFTWARE
         } else {
             DEFAULT_CHUNK
@@ -399,7 +399,6 @@ impl GpuSigVerifier {
             max_chunk_msg_bytes: binding.saturating_sub(4),
             kernel,
             slots: Mutex::new(slots),
-            faults: AtomicU64::new(0),
         })
     }
 
@@ -414,17 +413,9 @@ impl GpuSigVerifier {
         self.chunk_size
     }
 
-    /// The shared GPU context this verifier runs on.
-    pub fn context(&self) -> &Arc<GpuContext> {
-        &self.kernel.ctx
-    }
-
-    /// Fault injection for tests: the next `n` calls to [`SigVerifier::verify_into`] fail
-    /// with [`SigVerifyError::GpuFailure`] without touching the GPU, as a lost device or a
-    /// timeout would. [`crate::sigverify::BackendVerifier`] must then verify those batches
-    /// on the CPU and count the failures.
-    pub fn inject_faults(&self, n: u64) {
-        self.faults.store(n, Ordering::SeqCst);
+    /// The adapter this verifier runs on: name, device type, API.
+    pub fn adapter_label(&self) -> String {
+        self.kernel.ctx.label()
     }
 
     /// Cuts `items` into chunks: at most `chunk_size` signatures and at most
@@ -460,8 +451,8 @@ impl GpuSigVerifier {
 
 fn failure(e: GpuError) -> SigVerifyError {
     match e {
-        GpuError::NoAdapter(m) => SigVerifyError::NoGpu(m),
-        other => SigVerifyError::GpuFailure(other.to_string()),
+        GpuError::NoAdapter(_) => SigVerifyError::NoGpu(e),
+        other => SigVerifyError::GpuFailure(other),
     }
 }
 
@@ -471,22 +462,14 @@ impl SigVerifier for GpuSigVerifier {
     }
 
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        crate::sigverify::check_batch(items, out)?;
-        let injected = self
-            .faults
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if injected {
-            return Err(SigVerifyError::GpuFailure("injected fault".into()));
-        }
+        super::check_batch(items, out)?;
         if items.is_empty() {
             return Ok(());
         }
         let chunks = self.chunks(items)?;
-        let mut slots = self
-            .slots
-            .lock()
-            .map_err(|_| SigVerifyError::GpuFailure("verifier state poisoned".into()))?;
+        let mut slots = self.slots.lock().map_err(|_| {
+            SigVerifyError::GpuFailure(GpuError::Submission(Cause::msg("verifier state poisoned")))
+        })?;
         let ctx = &self.kernel.ctx;
         let mut pending: Option<(usize, Range<usize>, wgpu::SubmissionIndex)> = None;
         for (n, range) in chunks.into_iter().enumerate() {

@@ -7,8 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::context::{GpuContext, GrowableBuffer};
-use crate::hash::{BatchHasher, HashError};
+use super::{check_lengths, BatchHasher, HashError};
+use crate::gpu::context::{GpuContext, GrowableBuffer};
+use crate::gpu::{Cause, GpuError};
 use crate::Hash;
 
 const WGSL: &str = include_str!("../../shaders/sha256.wgsl");
@@ -54,23 +55,19 @@ impl std::fmt::Debug for GpuHasher {
     }
 }
 
-fn gpu_failure(e: super::GpuError) -> HashError {
-    HashError::GpuFailure(e.to_string())
+fn failure(m: &str) -> HashError {
+    HashError::GpuFailure(GpuError::Submission(Cause::msg(m)))
 }
 
 impl GpuHasher {
     /// Opens the shared GPU context and compiles the two SHA-256 pipelines.
     ///
     /// # Errors
-    /// [`HashError::NoGpu`] when there is no adapter or the shader cannot be compiled.
-    pub fn open() -> Result<Self, HashError> {
-        let ctx = GpuContext::shared().map_err(|e| HashError::NoGpu(e.to_string()))?;
-        let batch_pipeline = ctx
-            .compute_pipeline("sha256_batch", WGSL, "sha256_batch", None)
-            .map_err(|e| HashError::NoGpu(e.to_string()))?;
-        let chain_pipeline = ctx
-            .compute_pipeline("sha256_chain", WGSL, "sha256_chain", None)
-            .map_err(|e| HashError::NoGpu(e.to_string()))?;
+    /// [`GpuError`] when there is no adapter or the shader cannot be compiled.
+    pub fn open() -> Result<Self, GpuError> {
+        let ctx = GpuContext::shared()?;
+        let batch_pipeline = ctx.compute_pipeline("sha256_batch", WGSL, "sha256_batch", None)?;
+        let chain_pipeline = ctx.compute_pipeline("sha256_chain", WGSL, "sha256_chain", None)?;
         ctx.save_pipeline_cache();
         let params = ctx.device().create_buffer(&wgpu::BufferDescriptor {
             label: Some("sha256 params"),
@@ -111,20 +108,19 @@ impl GpuHasher {
     /// The adapter: name, device type and API (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)
     /// [Cpu, Vulkan]`).
     pub fn adapter_label(&self) -> String {
-        let info = self.ctx.adapter_info();
-        format!("{} [{:?}, {:?}]", info.name, info.device_type, info.backend)
+        self.ctx.label()
     }
 
     /// Whether the adapter is a software renderer running on the CPU (lavapipe/llvmpipe):
     /// correct, but no faster than the CPU backend.
     pub fn is_software(&self) -> bool {
-        self.ctx.adapter_info().device_type == wgpu::DeviceType::Cpu
+        self.ctx.is_software()
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, HashError> {
         self.state
             .lock()
-            .map_err(|_| HashError::GpuFailure("GPU hasher state poisoned".into()))
+            .map_err(|_| failure("GPU hasher state poisoned"))
     }
 
     /// Hashes `messages` (already checked to fit one chunk) into `out`.
@@ -170,7 +166,7 @@ impl GpuHasher {
             st.out.buffer(),
             st.readback.buffer(),
         ) else {
-            return Err(HashError::GpuFailure("buffer allocation failed".into()));
+            return Err(failure("buffer allocation failed"));
         };
         let count = n as u32; // n <= max_invocations <= u32::MAX
         queue.write_buffer(&st.params, 0, bytemuck::cast_slice(&[count, 0u32, 0, 0]));
@@ -239,8 +235,11 @@ impl GpuHasher {
         enc.copy_buffer_to_buffer(outb, 0, readback, 0, bytes);
         self.ctx
             .submit_and_wait([enc.finish()])
-            .map_err(gpu_failure)?;
-        let read = self.ctx.read_mapped(readback, bytes).map_err(gpu_failure)?;
+            .map_err(HashError::GpuFailure)?;
+        let read = self
+            .ctx
+            .read_mapped(readback, bytes)
+            .map_err(HashError::GpuFailure)?;
         words_to_hashes(&read, out)
     }
 
@@ -272,7 +271,7 @@ impl GpuHasher {
         let (Some(outb), Some(rem), Some(readback)) =
             (st.out.buffer(), st.remaining.buffer(), st.readback.buffer())
         else {
-            return Err(HashError::GpuFailure("buffer allocation failed".into()));
+            return Err(failure("buffer allocation failed"));
         };
         let count = n as u32; // n <= max_invocations <= u32::MAX
         let max = counts.iter().copied().max().unwrap_or(0);
@@ -328,7 +327,9 @@ struct Passes<'a> {
 /// value of 4 digest bytes) into digests.
 fn words_to_hashes(bytes: &[u8], out: &mut [Hash]) -> Result<(), HashError> {
     if bytes.len() < out.len() * 32 {
-        return Err(HashError::GpuFailure("short read-back".into()));
+        return Err(HashError::GpuFailure(GpuError::Readback(Cause::msg(
+            "short read-back",
+        ))));
     }
     for (h, chunk) in out.iter_mut().zip(bytes.chunks_exact(32)) {
         for (dst, w) in h.chunks_exact_mut(4).zip(chunk.chunks_exact(4)) {
@@ -345,7 +346,7 @@ impl BatchHasher for GpuHasher {
     }
 
     fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
-        crate::hash::check_lengths(messages.len(), out.len())?;
+        check_lengths(messages.len(), out.len())?;
         if let Some(m) = messages.iter().find(|m| m.len() > MAX_GPU_MESSAGE_BYTES) {
             return Err(HashError::Unsupported(format!(
                 "message of {} bytes exceeds the GPU limit of {MAX_GPU_MESSAGE_BYTES} bytes",
@@ -384,8 +385,8 @@ impl BatchHasher for GpuHasher {
         counts: &[u64],
         out: &mut [Hash],
     ) -> Result<(), HashError> {
-        crate::hash::check_lengths(starts.len(), out.len())?;
-        crate::hash::check_lengths(counts.len(), out.len())?;
+        check_lengths(starts.len(), out.len())?;
+        check_lengths(counts.len(), out.len())?;
         let counts32 = counts
             .iter()
             .map(|&c| u32::try_from(c))

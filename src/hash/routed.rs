@@ -1,0 +1,210 @@
+//! [`BackendHasher`]: hashing routed between the CPU and the GPU by the shared rule of
+//! [`crate::backend`] (crossover, software-adapter policy, fall-back).
+
+use super::{check_lengths, BatchHasher, CpuHasher, GpuHasher, HashError};
+use crate::backend::{open_gpu, Backend, BackendChoice, Router, WorkCounts};
+use crate::Hash;
+
+/// Default crossover for message batches: in `auto` mode, batches with fewer messages go
+/// to the CPU.
+pub const DEFAULT_CROSSOVER: usize = 4096;
+
+/// Default crossover for hash chains (proof of history): in `auto` mode, sets of fewer
+/// chains go to the CPU (a GPU invocation hashes one chain serially, so it only pays off
+/// with many chains at once; a slot has 64 ticks).
+pub const DEFAULT_CHAIN_CROSSOVER: usize = 16;
+
+/// Counters of what a [`BackendHasher`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashStats {
+    /// Messages hashed on the GPU.
+    pub gpu_messages: u64,
+    /// Messages hashed on the CPU (small batches, no GPU, or fall-back).
+    pub cpu_messages: u64,
+    /// Chain hashes (SHA-256 applications) done on the GPU.
+    pub gpu_chain_hashes: u64,
+    /// Chain hashes done on the CPU.
+    pub cpu_chain_hashes: u64,
+    /// Batches that failed on the GPU and were hashed again on the CPU.
+    pub gpu_failures: u64,
+}
+
+/// A hasher that routes each batch to the CPU or the GPU and falls back to the CPU when the
+/// GPU fails, so a digest is never lost or wrong.
+///
+/// In `auto` mode the GPU is used for batches at or above the crossover, and only when the
+/// adapter is a real GPU: a software renderer (lavapipe/llvmpipe) is slower than sha2 on
+/// the same CPU, so `auto` keeps such work on the CPU; `gpu` uses any adapter.
+#[derive(Debug)]
+pub struct BackendHasher {
+    router: Router<dyn BatchHasher>,
+    cpu: CpuHasher,
+    crossover: usize,
+    chain_crossover: usize,
+    messages: WorkCounts,
+    chain_hashes: WorkCounts,
+}
+
+impl BackendHasher {
+    /// Opens the backend the user asked for. `auto` without a hardware adapter quietly
+    /// uses the CPU; `gpu` without any adapter is an error.
+    ///
+    /// # Errors
+    /// [`HashError::NoGpu`] when `choice` is `gpu` and no adapter can be opened.
+    pub fn open(choice: BackendChoice) -> Result<Self, HashError> {
+        let gpu = open_gpu(choice, GpuHasher::open).map_err(HashError::NoGpu)?;
+        let label = gpu.as_ref().map(GpuHasher::adapter_label);
+        let gpu = gpu.map(|g| Box::new(g) as Box<dyn BatchHasher>);
+        Ok(Self::with_router(
+            Router::new(choice, gpu, label),
+            CpuHasher::new(),
+        ))
+    }
+
+    /// Builds a hasher from explicit parts (tests plug in a faulty GPU this way; the
+    /// pipeline a [`CpuHasher::on_calling_thread`]). The GPU part, if any, is used as
+    /// `choice` says, whatever adapter it runs on.
+    pub fn from_parts(
+        choice: BackendChoice,
+        cpu: CpuHasher,
+        gpu: Option<Box<dyn BatchHasher>>,
+    ) -> Self {
+        let label = gpu.as_ref().map(|g| g.name().to_string());
+        Self::with_router(Router::new(choice, gpu, label), cpu)
+    }
+
+    fn with_router(router: Router<dyn BatchHasher>, cpu: CpuHasher) -> Self {
+        Self {
+            router,
+            cpu,
+            crossover: DEFAULT_CROSSOVER,
+            chain_crossover: DEFAULT_CHAIN_CROSSOVER,
+            messages: WorkCounts::default(),
+            chain_hashes: WorkCounts::default(),
+        }
+    }
+
+    /// The same hasher with another CPU part (e.g. [`CpuHasher::on_calling_thread`]).
+    pub fn with_cpu(self, cpu: CpuHasher) -> Self {
+        Self { cpu, ..self }
+    }
+
+    /// Sets the crossover for message batches in `auto` mode.
+    pub fn with_crossover(mut self, crossover: usize) -> Self {
+        self.crossover = crossover;
+        self
+    }
+
+    /// Sets the crossover (number of chains) for hash chains in `auto` mode.
+    pub fn with_chain_crossover(mut self, chain_crossover: usize) -> Self {
+        self.chain_crossover = chain_crossover;
+        self
+    }
+
+    /// What the user asked for.
+    pub fn choice(&self) -> BackendChoice {
+        self.router.choice()
+    }
+
+    /// Whether a GPU backend is open.
+    pub fn has_gpu(&self) -> bool {
+        self.router.has_gpu()
+    }
+
+    /// Description of the GPU adapter in use (name, device type, API), if any.
+    pub fn gpu_label(&self) -> Option<&str> {
+        self.router.gpu_label()
+    }
+
+    /// The backend a batch of `len` messages goes to (before any fall-back).
+    pub fn route(&self, len: usize) -> Backend {
+        self.router.route(len, self.crossover)
+    }
+
+    /// The backend a set of `chains` hash chains goes to (before any fall-back).
+    pub fn route_chains(&self, chains: usize) -> Backend {
+        self.router.route(chains, self.chain_crossover)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> HashStats {
+        let (gpu_messages, cpu_messages) = self.messages.get();
+        let (gpu_chain_hashes, cpu_chain_hashes) = self.chain_hashes.get();
+        HashStats {
+            gpu_messages,
+            cpu_messages,
+            gpu_chain_hashes,
+            cpu_chain_hashes,
+            gpu_failures: self.router.gpu_failures(),
+        }
+    }
+
+    /// The last GPU error that caused a fall-back, with its sources, if any.
+    pub fn last_gpu_error(&self) -> Option<String> {
+        self.router.last_gpu_error()
+    }
+
+    /// Hashes a batch and reports which backend produced the digests.
+    ///
+    /// # Errors
+    /// Only [`HashError::LengthMismatch`] (GPU failures fall back to the CPU).
+    pub fn sha256_routed(
+        &self,
+        messages: &[&[u8]],
+        out: &mut [Hash],
+    ) -> Result<Backend, HashError> {
+        check_lengths(messages.len(), out.len())?;
+        self.router.run(
+            messages.len(),
+            self.crossover,
+            messages.len() as u64,
+            &self.messages,
+            out,
+            |gpu, out| gpu.sha256_batch(messages, out),
+            |out| self.cpu.sha256_batch(messages, out),
+        )
+    }
+
+    /// Runs hash chains and reports which backend produced the end states.
+    ///
+    /// # Errors
+    /// Only [`HashError::LengthMismatch`] (GPU failures fall back to the CPU).
+    pub fn chains_routed(
+        &self,
+        starts: &[Hash],
+        counts: &[u64],
+        out: &mut [Hash],
+    ) -> Result<Backend, HashError> {
+        check_lengths(starts.len(), out.len())?;
+        check_lengths(counts.len(), out.len())?;
+        let total = counts.iter().fold(0u64, |a, &c| a.saturating_add(c));
+        self.router.run(
+            starts.len(),
+            self.chain_crossover,
+            total,
+            &self.chain_hashes,
+            out,
+            |gpu, out| gpu.hash_chains(starts, counts, out),
+            |out| self.cpu.hash_chains(starts, counts, out),
+        )
+    }
+}
+
+impl BatchHasher for BackendHasher {
+    fn name(&self) -> &'static str {
+        self.router.name()
+    }
+
+    fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
+        self.sha256_routed(messages, out).map(|_| ())
+    }
+
+    fn hash_chains(
+        &self,
+        starts: &[Hash],
+        counts: &[u64],
+        out: &mut [Hash],
+    ) -> Result<(), HashError> {
+        self.chains_routed(starts, counts, out).map(|_| ())
+    }
+}

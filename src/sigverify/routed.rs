@@ -1,0 +1,138 @@
+//! [`BackendVerifier`]: signature verification routed between the CPU and the GPU by the
+//! shared rule of [`crate::backend`] (crossover, software-adapter policy, fall-back).
+
+use crate::backend::{open_gpu, Backend, BackendChoice, Router, WorkCounts};
+
+use super::{CpuVerifier, GpuSigVerifier, SigItem, SigVerifier, SigVerifyError};
+
+/// Counters of what a [`BackendVerifier`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FallbackStats {
+    /// Signatures verified on the GPU.
+    pub gpu_signatures: u64,
+    /// Signatures verified on the CPU (small batches, no GPU, or fall-back).
+    pub cpu_signatures: u64,
+    /// Batches that failed on the GPU and were verified again on the CPU.
+    pub gpu_failures: u64,
+}
+
+/// Default crossover: batches smaller than this go to the CPU in `auto` mode.
+pub const DEFAULT_CROSSOVER: usize = 1024;
+
+/// A verifier that routes each batch to the CPU or the GPU and falls back to the CPU when
+/// the GPU fails, so no verdict is ever lost or wrong.
+#[derive(Debug)]
+pub struct BackendVerifier {
+    router: Router<dyn SigVerifier>,
+    cpu: CpuVerifier,
+    crossover: usize,
+    signatures: WorkCounts,
+}
+
+impl BackendVerifier {
+    /// Opens the backend the user asked for. `auto` uses the CPU when there is no adapter
+    /// or only a software one (lavapipe); `gpu` without an adapter is an error.
+    ///
+    /// # Errors
+    /// [`SigVerifyError::NoGpu`] when `choice` is `gpu` and no adapter can be opened.
+    pub fn open(choice: BackendChoice) -> Result<Self, SigVerifyError> {
+        let gpu = open_gpu(choice, GpuSigVerifier::open).map_err(SigVerifyError::NoGpu)?;
+        let label = gpu.as_ref().map(GpuSigVerifier::adapter_label);
+        let gpu = gpu.map(|g| Box::new(g) as Box<dyn SigVerifier>);
+        Ok(Self::with_router(
+            Router::new(choice, gpu, label),
+            CpuVerifier::new(),
+        ))
+    }
+
+    /// Builds a verifier from explicit parts (tests plug in a faulty GPU this way). The
+    /// GPU part, if any, is used as `choice` says, whatever adapter it runs on.
+    pub fn from_parts(
+        choice: BackendChoice,
+        cpu: CpuVerifier,
+        gpu: Option<Box<dyn SigVerifier>>,
+    ) -> Self {
+        let label = gpu.as_ref().map(|g| g.name().to_string());
+        Self::with_router(Router::new(choice, gpu, label), cpu)
+    }
+
+    fn with_router(router: Router<dyn SigVerifier>, cpu: CpuVerifier) -> Self {
+        Self {
+            router,
+            cpu,
+            crossover: DEFAULT_CROSSOVER,
+            signatures: WorkCounts::default(),
+        }
+    }
+
+    /// Sets the crossover batch size for `auto` (batches below it go to the CPU).
+    pub fn with_crossover(mut self, crossover: usize) -> Self {
+        self.crossover = crossover;
+        self
+    }
+
+    /// What the user asked for.
+    pub fn choice(&self) -> BackendChoice {
+        self.router.choice()
+    }
+
+    /// Whether a GPU backend is open.
+    pub fn has_gpu(&self) -> bool {
+        self.router.has_gpu()
+    }
+
+    /// The GPU adapter in use (name, device type, API), if any.
+    pub fn gpu_name(&self) -> Option<&str> {
+        self.router.gpu_label()
+    }
+
+    /// The backend a batch of `len` signatures goes to (before any fall-back).
+    pub fn route(&self, len: usize) -> Backend {
+        self.router.route(len, self.crossover)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> FallbackStats {
+        let (gpu_signatures, cpu_signatures) = self.signatures.get();
+        FallbackStats {
+            gpu_signatures,
+            cpu_signatures,
+            gpu_failures: self.router.gpu_failures(),
+        }
+    }
+
+    /// The last GPU error that caused a fall-back, with its sources, if any.
+    pub fn last_gpu_error(&self) -> Option<String> {
+        self.router.last_gpu_error()
+    }
+
+    /// Verifies a batch and reports which backend produced the verdicts.
+    ///
+    /// # Errors
+    /// Only when `items` and `out` differ in length.
+    pub fn verify_routed(
+        &self,
+        items: &[SigItem<'_>],
+        out: &mut [bool],
+    ) -> Result<Backend, SigVerifyError> {
+        self.router.run(
+            items.len(),
+            self.crossover,
+            items.len() as u64,
+            &self.signatures,
+            out,
+            |gpu, out| gpu.verify_into(items, out),
+            |out| self.cpu.verify_into(items, out),
+        )
+    }
+}
+
+impl SigVerifier for BackendVerifier {
+    fn name(&self) -> &'static str {
+        self.router.name()
+    }
+
+    fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
+        self.verify_routed(items, out).map(|_| ())
+    }
+}
