@@ -1,83 +1,23 @@
-//! The block executor: fees, instructions, commit; sequential and parallel.
+//! The block executor: [`Executor`] and its settings and outcome. It ties the pieces:
+//! the transaction runtime ([`super::runtime`]) over the table ([`super::access`]) for the
+//! sequential path, the windowed runner ([`super::window`]) for the parallel one, and the
+//! measured choice between them ([`super::path_choice`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
-use crate::schedule::Schedule;
-use crate::state::{self, Account, AccountsTable};
+use crate::state::{self, AccountsTable};
 use crate::tx::LAMPORTS_PER_SIGNATURE;
 use crate::{Hash, Pubkey};
 
-use super::working_set::{Ref, WorkingSet, MAX_WINDOW};
-use super::{
-    BlockError, ExecTx, InstructionContext, InstructionError, ProgramRegistry, SystemProgram,
-    TxError, TxResult,
-};
-
-/// Transactions scheduled by the contention probe of [`Executor::execute_block`].
-pub const PROBE_TXS: usize = 2048;
-
-/// The probe's batches must average this many times `min_parallel_batch` transactions.
-const PROBE_MIN_AVG_BATCHES: usize = 4;
-
-/// Windows shorter than this run on the calling thread.
-const MIN_PARALLEL_WINDOW: usize = 32;
-
-/// Sets its flag when dropped by a panic.
-struct AbortOnPanic<'a>(&'a AtomicBool);
-
-impl Drop for AbortOnPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Spins, then yields, until `ready()`; `false` if `abort` is set first.
-fn wait_until(ready: impl Fn() -> bool, abort: &AtomicBool) -> bool {
-    let mut spins = 0u32;
-    loop {
-        if ready() {
-            return true;
-        }
-        if abort.load(Ordering::Relaxed) {
-            return false;
-        }
-        if spins < 128 {
-            std::hint::spin_loop();
-            spins += 1;
-        } else {
-            std::thread::yield_now();
-        }
-    }
-}
-
-/// Time spent in each phase of [`Executor::execute_block`]'s windowed path, summed over
-/// the windows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ExecPhases {
-    /// Numbering the references (key interning, dependency counts) and loading the
-    /// working copies (all workers, one part each).
-    pub build: std::time::Duration,
-    /// Running the transactions (all workers).
-    pub run: std::time::Duration,
-    /// Writing the changed copies back (all workers).
-    pub write_back: std::time::Duration,
-}
-
-/// Which path executed a block.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ExecPath {
-    /// In block order on one thread.
-    #[default]
-    Sequential,
-    /// Batch by batch from a schedule.
-    Parallel,
-}
+use super::access::TableAccess;
+use super::error::{TxError, TxResult};
+use super::path_choice::{ExecPath, PathCosts};
+use super::registry::ProgramRegistry;
+use super::runtime::{Runtime, Scratch};
+use super::transaction::ExecTx;
+use super::window::{self, ExecPhases};
+use super::working_set::MAX_WINDOW;
 
 /// Default for [`ExecConfig::window`].
 pub const DEFAULT_WINDOW: usize = 8192;
@@ -184,167 +124,6 @@ pub struct Executor {
     costs: Arc<PathCosts>,
 }
 
-/// How often [`Executor::execute_block`] runs the path it has measured slower, to notice
-/// when that changes (one block in this many).
-const EXPLORE_EVERY: u64 = 8;
-
-/// What [`Executor::execute_block`] has measured of its two paths: a running mean of the
-/// time per transaction of each. The parallel path's is measured on blocks the
-/// contention probe let through only, so a contended block never makes it look slower.
-#[derive(Debug, Default)]
-struct PathCosts {
-    /// Nanoseconds per transaction, exponentially weighted (each block counts 1/4); 0:
-    /// not measured yet.
-    sequential: AtomicU64,
-    parallel: AtomicU64,
-    /// Blocks that reached the choice.
-    blocks: AtomicU64,
-    /// Whether the last contention probe found its block contended.
-    last_contended: AtomicBool,
-    /// Blocks that will skip the probe and run sequentially (set after two contended
-    /// probes in a row).
-    skip_probes: AtomicU32,
-}
-
-/// After two contention probes in a row find their blocks contended, this many of the
-/// next blocks that would be probed run sequentially without a probe (a stream of
-/// contended blocks is probed on one block in four; a stream that turns spread loses the
-/// parallel path for at most this many blocks).
-const PROBE_SKIPS: u32 = 3;
-
-impl PathCosts {
-    fn cost(&self, path: ExecPath) -> &AtomicU64 {
-        match path {
-            ExecPath::Sequential => &self.sequential,
-            ExecPath::Parallel => &self.parallel,
-        }
-    }
-
-    /// The path for the next block: the parallel path until it is measured, then the
-    /// sequential one until it is, then the faster, except that every
-    /// [`EXPLORE_EVERY`]-th block runs the slower.
-    fn choose(&self) -> ExecPath {
-        let n = self.blocks.fetch_add(1, Ordering::Relaxed);
-        let (seq, par) = (
-            self.sequential.load(Ordering::Relaxed),
-            self.parallel.load(Ordering::Relaxed),
-        );
-        if par == 0 {
-            return ExecPath::Parallel;
-        }
-        if seq == 0 {
-            return ExecPath::Sequential;
-        }
-        let explore = n % EXPLORE_EVERY == EXPLORE_EVERY - 1;
-        if (par <= seq) != explore {
-            ExecPath::Parallel
-        } else {
-            ExecPath::Sequential
-        }
-    }
-
-    /// Whether to skip the contention probe for this block (counting the skip).
-    fn skip_probe(&self) -> bool {
-        self.skip_probes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-            .is_ok()
-    }
-
-    /// Records a contention probe's verdict.
-    fn probed(&self, contended: bool) {
-        if self.last_contended.swap(contended, Ordering::Relaxed) && contended {
-            self.skip_probes.store(PROBE_SKIPS, Ordering::Relaxed);
-        }
-    }
-
-    /// Records that `path` ran `txs` transactions in `elapsed`.
-    fn record(&self, path: ExecPath, txs: usize, elapsed: std::time::Duration) {
-        let per_tx = u64::try_from(elapsed.as_nanos() / txs.max(1) as u128)
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let cost = self.cost(path);
-        let old = cost.load(Ordering::Relaxed);
-        let new = if old == 0 {
-            per_tx
-        } else {
-            old.saturating_mul(3).saturating_add(per_tx) / 4
-        };
-        cost.store(new.max(1), Ordering::Relaxed);
-    }
-}
-
-/// Per-worker scratch space, reused from one transaction to the next.
-#[derive(Default)]
-pub(super) struct Scratch {
-    slots: Vec<Account>,
-    loaded: Vec<bool>,
-    touched: Vec<bool>,
-    pre: Vec<(usize, Account)>,
-}
-
-impl Scratch {
-    fn reset(&mut self, n: usize) {
-        self.slots.clear();
-        self.slots.resize_with(n, Account::default);
-        self.loaded.clear();
-        self.loaded.resize(n, false);
-        self.touched.clear();
-        self.touched.resize(n, false);
-        self.pre.clear();
-    }
-
-    fn load(&mut self, access: &impl AccountAccess, i: usize) {
-        if let (Some(false), Some(slot)) = (self.loaded.get(i).copied(), self.slots.get_mut(i)) {
-            *slot = access.load(i);
-            self.loaded[i] = true;
-        }
-    }
-}
-
-/// Where one transaction's accounts are read and committed, by key index: the table
-/// itself ([`TableAccess`]) or a window's working copies
-/// ([`super::working_set::WorkingSet`]).
-pub(super) trait AccountAccess {
-    /// A copy of the account at key index `i` (the default account when absent).
-    fn load(&self, i: usize) -> Account;
-    /// Commits `account` at key index `i`.
-    fn store(&mut self, i: usize, account: Account);
-    /// Takes `fee` from the fee payer (key index 0) and nothing else: what a transaction
-    /// whose instruction failed leaves behind.
-    fn charge_fee_only(&mut self, fee: u64);
-}
-
-/// One transaction's accounts, straight in the table; records the keys it writes.
-struct TableAccess<'a> {
-    table: &'a AccountsTable,
-    keys: &'a [Pubkey],
-    modified: &'a mut Vec<Pubkey>,
-}
-
-impl AccountAccess for TableAccess<'_> {
-    fn load(&self, i: usize) -> Account {
-        self.keys
-            .get(i)
-            .and_then(|k| self.table.get(k))
-            .unwrap_or_default()
-    }
-
-    fn store(&mut self, i: usize, account: Account) {
-        if let Some(key) = self.keys.get(i) {
-            self.table.insert(*key, account);
-            self.modified.push(*key);
-        }
-    }
-
-    fn charge_fee_only(&mut self, fee: u64) {
-        if let Some(payer) = self.keys.first() {
-            self.table
-                .update(payer, |a| a.lamports = a.lamports.saturating_sub(fee));
-            self.modified.push(*payer);
-        }
-    }
-}
-
 impl Executor {
     /// An executor with `registry` and `config`.
     pub fn new(registry: ProgramRegistry, config: ExecConfig) -> Self {
@@ -368,6 +147,7 @@ impl Executor {
     /// Runs `block` in order on the calling thread: the reference every other path must
     /// equal.
     pub fn execute_sequential(&self, table: &AccountsTable, block: &[ExecTx<'_>]) -> BlockOutcome {
+        let runtime = self.runtime();
         let mut scratch = Scratch::default();
         let mut modified = Vec::new();
         let results = block
@@ -378,86 +158,10 @@ impl Executor {
                     keys: tx.keys(),
                     modified: &mut modified,
                 };
-                self.execute_tx(&mut access, tx, &mut scratch)
+                runtime.execute_tx(&mut access, tx, &mut scratch)
             })
             .collect();
         self.finish(table, block, results, modified, ExecPath::Sequential)
-    }
-
-    /// Runs `block` batch by batch as `schedule` says (a schedule made by
-    /// [`crate::schedule::schedule`] from this block), the transactions of each batch on
-    /// the current rayon pool (wrap the call in `ThreadPool::install` to choose the
-    /// threads). Batches smaller than [`ExecConfig::min_parallel_batch`] run on the
-    /// calling thread. Same results and state as [`Executor::execute_sequential`].
-    ///
-    /// # Errors
-    /// [`BlockError::ScheduleMismatch`] when the schedule is for a block of another size
-    /// (nothing is executed).
-    pub fn execute_parallel(
-        &self,
-        table: &AccountsTable,
-        block: &[ExecTx<'_>],
-        schedule: &Schedule,
-    ) -> Result<BlockOutcome, BlockError> {
-        if schedule.num_txs() != block.len() {
-            return Err(BlockError::ScheduleMismatch {
-                schedule: schedule.num_txs(),
-                block: block.len(),
-            });
-        }
-        let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
-        let mut modified = Vec::new();
-        let threads = rayon::current_num_threads().max(1);
-        let min_batch = self.config.min_parallel_batch.max(2);
-        let mut scratch = Scratch::default();
-        for batch in schedule.batches() {
-            if threads == 1 || batch.len() < min_batch {
-                for &i in batch {
-                    if let (Some(tx), Some(r)) = (block.get(i), results.get_mut(i)) {
-                        let mut access = TableAccess {
-                            table,
-                            keys: tx.keys(),
-                            modified: &mut modified,
-                        };
-                        *r = self.execute_tx(&mut access, tx, &mut scratch);
-                    }
-                }
-                continue;
-            }
-            // A few chunks per thread, for balance when transactions differ in cost.
-            let chunk = batch.len().div_ceil(threads * 4).max(16);
-            let parts: Vec<(Vec<TxResult>, Vec<Pubkey>)> = batch
-                .par_chunks(chunk)
-                .map(|idxs| {
-                    let mut scratch = Scratch::default();
-                    let mut modified = Vec::new();
-                    let out = idxs
-                        .iter()
-                        .map(|&i| match block.get(i) {
-                            Some(tx) => {
-                                let mut access = TableAccess {
-                                    table,
-                                    keys: tx.keys(),
-                                    modified: &mut modified,
-                                };
-                                self.execute_tx(&mut access, tx, &mut scratch)
-                            }
-                            None => Err(TxError::Malformed("schedule index out of range")),
-                        })
-                        .collect();
-                    (out, modified)
-                })
-                .collect();
-            for (idxs, (out, keys)) in batch.chunks(chunk).zip(parts) {
-                for (&i, r) in idxs.iter().zip(out) {
-                    if let Some(slot) = results.get_mut(i) {
-                        *slot = r;
-                    }
-                }
-                modified.extend(keys);
-            }
-        }
-        Ok(self.finish(table, block, results, modified, ExecPath::Parallel))
     }
 
     /// Runs `block` the fastest way that gives the sequential result, on the current rayon
@@ -470,7 +174,7 @@ impl Executor {
     ///   one block in eight. On a machine whose cores hand cache lines to each other
     ///   slowly, blocks of cheap transactions run faster on one thread; with more cores,
     ///   or heavier programs, the parallel path wins;
-    /// - before the parallel path, a contention probe schedules the first [`PROBE_TXS`]
+    /// - before the parallel path, a contention probe schedules the first [`PROBE_TXS`](super::PROBE_TXS)
     ///   transactions; if their batches average fewer than 4 ×
     ///   [`ExecConfig::min_parallel_batch`] transactions (a contended block: too little
     ///   to run side by side), the block runs sequentially instead (its time counts for
@@ -502,7 +206,7 @@ impl Executor {
             // The probe only when the measurements say the parallel path is worth a try.
             let mut path = self.costs.choose();
             // A contended block runs sequentially, and its time counts for that path.
-            if path == ExecPath::Parallel && self.contended(block, min_batch) {
+            if path == ExecPath::Parallel && self.costs.contended(block, min_batch) {
                 path = ExecPath::Sequential;
             }
             let start = Instant::now();
@@ -516,23 +220,6 @@ impl Executor {
         self.execute_windows(table, block, window)
     }
 
-    /// The contention probe of [`Executor::execute_block`] (skipped, counting as
-    /// contended, while the executor's probe skips last): whether the first [`PROBE_TXS`] transactions
-    /// schedule into batches averaging fewer than 4 × `min_batch`.
-    fn contended(&self, block: &[ExecTx<'_>], min_batch: usize) -> bool {
-        if self.costs.skip_probe() {
-            return true;
-        }
-        let probe_len = block.len().min(PROBE_TXS);
-        let probe = crate::schedule::schedule(&block[..probe_len]);
-        let contended = probe_len
-            < PROBE_MIN_AVG_BATCHES
-                .saturating_mul(min_batch)
-                .saturating_mul(probe.num_batches());
-        self.costs.probed(contended);
-        contended
-    }
-
     /// The windowed parallel path of [`Executor::execute_block`].
     fn execute_windows(
         &self,
@@ -540,93 +227,19 @@ impl Executor {
         block: &[ExecTx<'_>],
         window: usize,
     ) -> BlockOutcome {
-        let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
-        let mut modified = Vec::new();
-        let parts = rayon::current_num_threads().max(1);
-        let mut phases = ExecPhases::default();
-        for (txs, out) in block.chunks(window).zip(results.chunks_mut(window)) {
-            let t0 = Instant::now();
-            let set = WorkingSet::build(table, txs, parts);
-            let t1 = Instant::now();
-            self.run_window(&set, txs, out);
-            let t2 = Instant::now();
-            set.write_back(table, &mut modified);
-            let t3 = Instant::now();
-            phases.build += t1 - t0;
-            phases.run += t2 - t1;
-            phases.write_back += t3 - t2;
-        }
-        let mut outcome = self.finish(table, block, results, modified, ExecPath::Parallel);
-        outcome.phases = phases;
+        let run = window::run_windows(self.runtime(), table, block, window);
+        let mut outcome = self.finish(table, block, run.results, run.modified, ExecPath::Parallel);
+        outcome.phases = run.phases;
         outcome
     }
 
-    /// Runs the transactions of one window against its working set, into `results` (one
-    /// slot per transaction of `txs`).
-    ///
-    /// Worker `p` runs, in block order, the transactions whose fee payer is in part `p` of
-    /// the working set (the payer's copy, written by every transaction, stays in the
-    /// cache of the core that loaded it), each as soon as the earlier transactions it
-    /// depends on (their dependency counts) have finished, whichever worker ran them: no
-    /// barrier between conflict-free batches, and the block's memory is walked in order.
-    /// A worker only waits for transactions earlier than the one it holds, and the
-    /// earliest unfinished transaction of the window waits for nothing (its owner has
-    /// finished all its earlier ones), so the window always progresses. One thread, or a
-    /// window shorter than [`MIN_PARALLEL_WINDOW`]: in block order on the calling thread.
-    fn run_window(&self, set: &WorkingSet, txs: &[ExecTx<'_>], results: &mut [TxResult]) {
-        let run = |scratch: &mut Scratch, refs: &[Ref], i: usize| match txs.get(i) {
-            Some(tx) => {
-                let mut access = set.access(refs);
-                self.execute_tx(&mut access, tx, scratch)
-            }
-            None => Err(TxError::Malformed("transaction index out of range")),
-        };
-        let mut refs: Vec<Ref> = Vec::new();
-        if rayon::current_num_threads() <= 1 || txs.len() < MIN_PARALLEL_WINDOW {
-            let mut scratch = Scratch::default();
-            for (i, r) in results.iter_mut().enumerate() {
-                set.tx_refs(i, &mut refs);
-                *r = run(&mut scratch, &refs, i);
-            }
-            return;
-        }
-        let abort = AtomicBool::new(false);
-        let parts = set.num_parts();
-        let done = rayon::broadcast(|ctx| {
-            // A panicking program must not leave the other workers waiting for ever.
-            let _guard = AbortOnPanic(&abort);
-            let me = ctx.index();
-            let mut scratch = Scratch::default();
-            let mut refs: Vec<Ref> = Vec::new();
-            let mut out: Vec<(u32, TxResult)> =
-                Vec::with_capacity(txs.len().div_ceil(parts.max(1)) * 5 / 4);
-            if me >= parts {
-                return out;
-            }
-            // This worker's transactions: those whose fee payer is in its part, so that
-            // the payer's working copy (written by every transfer) stays in its cache.
-            for i in 0..txs.len() {
-                if set.owner(i) != me {
-                    continue;
-                }
-                set.tx_refs(i, &mut refs);
-                if !wait_until(|| set.ready(&refs), &abort) {
-                    return out;
-                }
-                out.push((i as u32, run(&mut scratch, &refs, i)));
-                set.finished(&refs);
-            }
-            out
-        });
-        for (i, r) in done.into_iter().flatten() {
-            if let Some(slot) = results.get_mut(i as usize) {
-                *slot = r;
-            }
-        }
+    /// The transaction runtime with this executor's programs and fee rate.
+    pub(super) fn runtime(&self) -> Runtime<'_> {
+        Runtime::new(&self.registry, self.config.lamports_per_signature)
     }
 
     /// Credits the fee collector and gathers the figures of the block.
-    fn finish(
+    pub(super) fn finish(
         &self,
         table: &AccountsTable,
         block: &[ExecTx<'_>],
@@ -634,11 +247,12 @@ impl Executor {
         mut modified: Vec<Pubkey>,
         path: ExecPath,
     ) -> BlockOutcome {
+        let runtime = self.runtime();
         let fees_charged = block
             .iter()
             .zip(&results)
             .filter(|(_, r)| r.as_ref().err().is_none_or(TxError::fee_charged))
-            .fold(0u64, |sum, (tx, _)| sum.saturating_add(self.fee(tx)));
+            .fold(0u64, |sum, (tx, _)| sum.saturating_add(runtime.fee(tx)));
         let mut fees_collected = 0;
         if let (Some(collector), true) = (self.config.fee_collector, fees_charged > 0) {
             let credited =
@@ -664,153 +278,16 @@ impl Executor {
             written: modified,
         }
     }
-
-    /// The fee of `tx`: its signature count times the fee per signature.
-    fn fee(&self, tx: &ExecTx<'_>) -> u64 {
-        (tx.num_signers() as u64).saturating_mul(self.config.lamports_per_signature)
-    }
-
-    /// Executes one transaction: fee, instructions, commit or roll back.
-    fn execute_tx(
-        &self,
-        access: &mut impl AccountAccess,
-        tx: &ExecTx<'_>,
-        scratch: &mut Scratch,
-    ) -> TxResult {
-        if let Some(e) = tx.prepare_error() {
-            return Err(e.clone());
-        }
-        let keys = tx.keys();
-        if keys.is_empty() {
-            return Err(TxError::Malformed("no fee payer"));
-        }
-        scratch.reset(keys.len());
-
-        // Fee.
-        let fee = self.fee(tx);
-        scratch.load(access, 0);
-        let Some(payer_account) = scratch.slots.first_mut() else {
-            return Err(TxError::Malformed("no fee payer"));
-        };
-        if !state::key_eq(&payer_account.owner, &SystemProgram::ID)
-            || !payer_account.data.is_empty()
-        {
-            return Err(if payer_account.lamports < fee {
-                TxError::InsufficientFundsForFee
-            } else {
-                TxError::InvalidAccountForFee
-            });
-        }
-        if payer_account.lamports < fee {
-            return Err(TxError::InsufficientFundsForFee);
-        }
-        payer_account.lamports -= fee;
-        scratch.touched[0] = true;
-
-        // Instructions.
-        for (index, ix) in tx.instructions().iter().enumerate() {
-            if let Err(error) = self.execute_instruction(access, tx, ix, scratch) {
-                // Roll back: nothing was committed yet; charge the fee alone.
-                access.charge_fee_only(fee);
-                return Err(TxError::Instruction {
-                    index: u8::try_from(index).unwrap_or(u8::MAX),
-                    error,
-                });
-            }
-        }
-
-        // Commit.
-        for (i, touched) in scratch.touched.iter().enumerate() {
-            if *touched {
-                if let Some(slot) = scratch.slots.get_mut(i) {
-                    access.store(i, std::mem::take(slot));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn execute_instruction(
-        &self,
-        access: &impl AccountAccess,
-        tx: &ExecTx<'_>,
-        ix: &crate::tx::CompiledInstruction<'_>,
-        scratch: &mut Scratch,
-    ) -> Result<(), InstructionError> {
-        let keys = tx.keys();
-        let program_id = keys
-            .get(usize::from(ix.program_id_index))
-            .ok_or(InstructionError::UnknownProgram)?;
-        let program = self
-            .registry
-            .get(program_id)
-            .ok_or(InstructionError::UnknownProgram)?;
-        for &a in ix.accounts {
-            scratch.load(access, usize::from(a));
-        }
-        scratch.pre.clear();
-        let Scratch {
-            slots,
-            touched,
-            pre,
-            ..
-        } = scratch;
-        let mut ctx = InstructionContext {
-            program_id,
-            data: ix.data,
-            accounts: ix.accounts,
-            keys,
-            writable: tx.writable_flags(),
-            num_signers: tx.num_signers(),
-            slots,
-            touched,
-            pre,
-        };
-        program.process(&mut ctx)?;
-        ctx.verify()
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::sync::atomic::Ordering;
 
     use super::*;
+    use crate::execute::path_choice::{EXPLORE_EVERY, PROBE_SKIPS};
     use crate::execute::workload::P2pBlock;
     use crate::tx::TransactionView;
-
-    #[test]
-    fn path_costs_measure_both_then_take_the_faster_and_explore() {
-        let costs = PathCosts::default();
-        // Nothing measured: the parallel path first, then the sequential one.
-        assert_eq!(costs.choose(), ExecPath::Parallel);
-        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(400));
-        assert_eq!(costs.parallel.load(Ordering::Relaxed), 400);
-        assert_eq!(costs.choose(), ExecPath::Sequential);
-        costs.record(ExecPath::Sequential, 1000, Duration::from_micros(300));
-        // Sequential measured faster: taken, except on one block in eight.
-        let picks: Vec<ExecPath> = (0..16).map(|_| costs.choose()).collect();
-        let explored: Vec<usize> = (0..16)
-            .filter(|&i| picks[i] == ExecPath::Parallel)
-            .collect();
-        assert_eq!(explored.len(), 2, "{picks:?}");
-        assert_eq!(explored[1] - explored[0], EXPLORE_EVERY as usize);
-        // A running mean: each block counts a quarter.
-        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(100));
-        assert_eq!(costs.parallel.load(Ordering::Relaxed), (3 * 400 + 100) / 4);
-        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(0));
-        assert!(costs.parallel.load(Ordering::Relaxed) >= 1);
-        // Now the parallel path is faster (250 < 300, then lower still).
-        costs.record(ExecPath::Parallel, 1000, Duration::from_micros(100));
-        let picks: Vec<ExecPath> = (0..8).map(|_| costs.choose()).collect();
-        assert_eq!(
-            picks.iter().filter(|&&p| p == ExecPath::Parallel).count(),
-            7,
-            "{picks:?}"
-        );
-        // An empty block does not divide by zero.
-        costs.record(ExecPath::Sequential, 0, Duration::from_micros(5));
-    }
 
     fn parse(block: &P2pBlock) -> Vec<TransactionView<'_>> {
         block
@@ -901,23 +378,5 @@ mod tests {
             assert!(executor.costs.sequential.load(Ordering::Relaxed) > 0);
             assert_eq!(executor.costs.skip_probes.load(Ordering::Relaxed), want);
         }
-    }
-
-    #[test]
-    fn probes_are_skipped_only_after_two_contended_verdicts_in_a_row() {
-        let costs = PathCosts::default();
-        assert!(!costs.skip_probe());
-        // Alternating verdicts: never skipped.
-        for contended in [true, false, true, false, true] {
-            costs.probed(contended);
-            assert!(!costs.skip_probe());
-        }
-        costs.probed(true);
-        assert!((0..PROBE_SKIPS).all(|_| costs.skip_probe()));
-        assert!(!costs.skip_probe());
-        // A spread verdict ends the streak.
-        costs.probed(false);
-        costs.probed(true);
-        assert!(!costs.skip_probe());
     }
 }

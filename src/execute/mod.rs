@@ -8,9 +8,10 @@
 //!   declared writable, and is held to the runtime rules listed on [`InstructionContext`].
 //!   A [`ProgramRegistry`] maps program ids to programs; [`SystemProgram`] is built in.
 //! - [`Executor`]: fees, then instructions, for each transaction of a block; either
-//!   sequentially ([`Executor::execute_sequential`], the reference) or batch by batch from
-//!   a [`crate::schedule::Schedule`] on rayon workers ([`Executor::execute_parallel`]).
-//!   Both give the same per-transaction results and the same state.
+//!   sequentially ([`Executor::execute_sequential`], the reference) or, with the
+//!   `test-support` feature, batch by batch from a [`crate::schedule::Schedule`] on rayon
+//!   workers (`Executor::execute_parallel`, a second parallel strategy for tests to
+//!   compare). Both give the same per-transaction results and the same state.
 //!   [`Executor::execute_block`] chooses: sequential on one thread or when a contention
 //!   probe finds the block too contended to gain from workers; otherwise whichever of
 //!   sequential and windowed parallel execution it has measured faster (window by window
@@ -38,22 +39,39 @@
 //! every account an instruction borrowed mutably ([`InstructionContext::account_mut`]),
 //! plus the fee collector when it was credited. [`BlockOutcome::state_hash`] hashes these
 //! accounts ([`crate::state::state_hash`]).
+//!
+//! # Layout
+//! `access` (where a transaction's accounts are read and committed), `runtime` (one
+//! transaction: fee, instruction dispatch, commit or roll back), `path_choice` (the
+//! measured choice and the contention probe), `working_set` and `window` (the windowed
+//! parallel path: the working copies, and the runner over them), `executor` (the
+//! [`Executor`] tying them), `level_batches` (the level-batch strategy, `test-support`
+//! only).
 
+mod access;
 mod error;
 mod executor;
+#[cfg(any(test, feature = "test-support"))]
+mod level_batches;
+mod path_choice;
 mod program;
+mod registry;
+mod runtime;
 mod system;
 mod transaction;
+mod window;
 mod working_set;
 #[cfg(feature = "test-support")]
 pub mod workload;
 
 pub use error::{BlockError, InstructionError, TxError, TxResult};
 pub use executor::{
-    BlockOutcome, ExecConfig, ExecPath, ExecPhases, Executor, DEFAULT_MIN_PARALLEL_BATCH,
-    DEFAULT_WINDOW, PROBE_TXS,
+    BlockOutcome, ExecConfig, Executor, DEFAULT_MIN_PARALLEL_BATCH, DEFAULT_WINDOW,
 };
-pub use program::{InstructionContext, Program, ProgramRegistry};
+pub use path_choice::{ExecPath, PROBE_TXS};
+pub use program::{InstructionContext, Program};
+pub use registry::ProgramRegistry;
 pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};
 pub use transaction::ExecTx;
+pub use window::ExecPhases;
 pub use working_set::window_part;

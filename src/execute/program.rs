@@ -1,13 +1,9 @@
-//! The program interface: [`Program`], the [`InstructionContext`] it runs in, and the
-//! [`ProgramRegistry`].
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! The program interface: [`Program`] and the [`InstructionContext`] it runs in.
 
 use crate::state::{key_eq, Account};
 use crate::Pubkey;
 
-use super::{InstructionError, SystemProgram};
+use super::error::InstructionError;
 
 /// A program the executor can run. Implementations must be deterministic: the same
 /// instruction over the same accounts must give the same changes on every thread.
@@ -178,59 +174,5 @@ impl InstructionContext<'_> {
             return Err(InstructionError::UnbalancedInstruction);
         }
         Ok(())
-    }
-}
-
-/// Maps program ids to programs.
-#[derive(Clone)]
-pub struct ProgramRegistry {
-    programs: HashMap<Pubkey, Arc<dyn Program>, foldhash::fast::RandomState>,
-}
-
-impl std::fmt::Debug for ProgramRegistry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut ids: Vec<String> = self.programs.keys().map(hex::encode).collect();
-        ids.sort();
-        f.debug_struct("ProgramRegistry")
-            .field("programs", &ids)
-            .finish()
-    }
-}
-
-impl Default for ProgramRegistry {
-    /// A registry holding the built-in [`SystemProgram`].
-    fn default() -> Self {
-        let mut r = Self::empty();
-        r.register(SystemProgram::ID, Arc::new(SystemProgram));
-        r
-    }
-}
-
-impl ProgramRegistry {
-    /// A registry with no program (not even the System program).
-    pub fn empty() -> Self {
-        Self {
-            programs: HashMap::default(),
-        }
-    }
-
-    /// Registers `program` under `id`, returning the program it replaces.
-    pub fn register(&mut self, id: Pubkey, program: Arc<dyn Program>) -> Option<Arc<dyn Program>> {
-        self.programs.insert(id, program)
-    }
-
-    /// The program registered under `id`.
-    pub fn get(&self, id: &Pubkey) -> Option<&dyn Program> {
-        self.programs.get(id).map(|p| p.as_ref())
-    }
-
-    /// Number of registered programs.
-    pub fn len(&self) -> usize {
-        self.programs.len()
-    }
-
-    /// Whether no program is registered.
-    pub fn is_empty(&self) -> bool {
-        self.programs.is_empty()
     }
 }

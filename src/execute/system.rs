@@ -8,8 +8,10 @@
 //!
 //! Other discriminants are [`InstructionError::InvalidInstructionData`].
 
-use super::{InstructionContext, InstructionError, Program};
 use crate::Pubkey;
+
+use super::error::InstructionError;
+use super::program::{InstructionContext, Program};
 
 /// Largest data length CreateAccount accepts (10 MiB, as in Solana).
 pub const MAX_PERMITTED_DATA_LENGTH: u64 = 10 * 1024 * 1024;

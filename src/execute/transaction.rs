@@ -4,7 +4,7 @@ use crate::schedule::AccessSet;
 use crate::tx::{AddressResolver, CompiledInstruction, ResolveError, TransactionView};
 use crate::Pubkey;
 
-use super::TxError;
+use super::error::TxError;
 
 /// A transaction with its full key list resolved: what the executor runs and what the
 /// scheduler reads (through [`AccessSet`]). Borrows the instructions from the packet.
@@ -123,11 +123,6 @@ impl<'a> ExecTx<'a> {
     /// Number of signers (= signatures, which is what the fee counts).
     pub fn num_signers(&self) -> usize {
         self.num_signers
-    }
-
-    /// The fee payer (key 0), absent for an unexecutable transaction.
-    pub fn fee_payer(&self) -> Option<&Pubkey> {
-        self.keys.first()
     }
 
     /// The compiled instructions.

@@ -32,8 +32,8 @@ use std::sync::{PoisonError, RwLock};
 
 use hashbrown::HashTable;
 
-use super::executor::AccountAccess;
-use super::ExecTx;
+use super::access::AccountAccess;
+use super::transaction::ExecTx;
 use crate::schedule::{DepAccess, KeyDeps};
 use crate::state::{Account, AccountsTable};
 use crate::Pubkey;

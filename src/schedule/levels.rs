@@ -98,7 +98,9 @@ pub struct KeyIndex<K> {
     ids: Vec<u32>,
     /// Dependency count of every access (see [`KeyIndex::tx_deps`]).
     deps: Vec<u32>,
-    /// Whether a later access waits for this one (see [`KeyIndex::tx_signals`]).
+    /// Whether a later access waits for this one (see [`KeyIndex::tx_signals`]; only
+    /// tests read it).
+    #[cfg(any(test, feature = "test-support"))]
     signals: Vec<bool>,
     /// Transaction `i`'s ids are `ids[starts[i]..starts[i + 1]]`.
     starts: Vec<usize>,
@@ -156,6 +158,10 @@ impl<K> KeyIndex<K> {
     /// that is only read (a program id named by every transaction) is never counted, and
     /// its counter is never written from two threads. Counting only these keeps [`KeyIndex::tx_deps`] exact: an
     /// uncounted access finishes after every counted one on its key.
+    ///
+    /// Built with the `test-support` feature only (the executor's window builder applies
+    /// the same rule, [`crate::schedule::KeyDeps::signals`], per part).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn tx_signals(&self, i: usize) -> &[bool] {
         match (self.starts.get(i), self.starts.get(i + 1)) {
             (Some(&a), Some(&b)) => self.signals.get(a..b).unwrap_or(&[]),
@@ -187,6 +193,7 @@ pub fn schedule_indexed<A: AccessSet>(txs: &[A]) -> (Schedule, KeyIndex<A::Key>)
     let mut access_ids: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
     let mut deps: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
     // Rank of each access among the accesses to its key (for `signals`).
+    #[cfg(any(test, feature = "test-support"))]
     let mut ranks: Vec<u32> = Vec::with_capacity(n.saturating_mul(3));
     let mut access_writable: Vec<bool> = Vec::with_capacity(16);
     let mut starts: Vec<usize> = Vec::with_capacity(n + 1);
@@ -224,12 +231,15 @@ pub fn schedule_indexed<A: AccessSet>(txs: &[A]) -> (Schedule, KeyIndex<A::Key>)
                 level = level.max(after.saturating_add(1));
                 let pos = access_ids.len() as u32;
                 match s.deps.access(stamp, pos, writable) {
+                    #[cfg_attr(not(any(test, feature = "test-support")), allow(unused_variables))]
                     DepAccess::First { dep, rank } => {
                         deps.push(dep);
+                        #[cfg(any(test, feature = "test-support"))]
                         ranks.push(rank);
                     }
                     DepAccess::Repeat { upgrade } => {
                         deps.push(DUPLICATE_ACCESS);
+                        #[cfg(any(test, feature = "test-support"))]
                         ranks.push(u32::MAX);
                         if let Some((first, dep)) = upgrade {
                             if let Some(d) = deps.get_mut(first as usize) {
@@ -259,6 +269,7 @@ pub fn schedule_indexed<A: AccessSet>(txs: &[A]) -> (Schedule, KeyIndex<A::Key>)
     let account_refs = access_ids.len();
     // An access is waited for iff it comes before its key's last writer, or is that
     // writer and some access follows it.
+    #[cfg(any(test, feature = "test-support"))]
     let signals: Vec<bool> = access_ids
         .iter()
         .zip(&ranks)
@@ -295,6 +306,7 @@ pub fn schedule_indexed<A: AccessSet>(txs: &[A]) -> (Schedule, KeyIndex<A::Key>)
     let index = KeyIndex {
         keys,
         deps,
+        #[cfg(any(test, feature = "test-support"))]
         signals,
         ids: access_ids,
         starts,
