@@ -80,11 +80,6 @@ pub struct BlockOutcome {
 }
 
 impl BlockOutcome {
-    /// The keys written to the table, in no particular order, possibly repeated.
-    pub fn written_keys(&self) -> &[Pubkey] {
-        &self.written
-    }
-
     /// The accounts the block modified, ascending, each once.
     pub fn modified_accounts(&self) -> Vec<Pubkey> {
         let mut keys = self.written.clone();
@@ -104,7 +99,7 @@ impl BlockOutcome {
     }
 
     /// Whether two outcomes have the same per-transaction results, the same fees and the
-    /// same set of modified accounts (the order of [`BlockOutcome::written_keys`] aside).
+    /// same set of modified accounts (in whatever order they were written).
     pub fn same_effects(&self, other: &BlockOutcome) -> bool {
         self.results == other.results
             && self.fees_charged == other.fees_charged

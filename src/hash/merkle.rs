@@ -158,17 +158,6 @@ pub fn transaction_root_with(
     merkle_root_batched(tx_digests, hasher)
 }
 
-/// [`state_root`] with large levels batched through `hasher`.
-///
-/// # Errors
-/// As [`merkle_root_batched`].
-pub fn state_root_with(
-    account_digests_in_key_order: &[Hash],
-    hasher: &dyn BatchHasher,
-) -> Result<Hash, HashError> {
-    merkle_root_batched(account_digests_in_key_order, hasher)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,35 +210,3 @@ pub fn system_transfer(
     );
     sign_message(&encode_message(&spec), &[from])
 }
-
-/// A signed legacy System CreateAccount: `funder` pays the fee and funds `new`.
-pub fn system_create_account(
-    funder: &SigningKey,
-    new: &SigningKey,
-    lamports: u64,
-    space: u64,
-    owner: &Pubkey,
-    recent_blockhash: &Hash,
-) -> Vec<u8> {
-    let spec = MessageSpec {
-        version: Version::Legacy,
-        header: MessageHeader {
-            num_required_signatures: 2,
-            num_readonly_signed_accounts: 0,
-            num_readonly_unsigned_accounts: 1,
-        },
-        static_keys: vec![
-            funder.verifying_key().to_bytes(),
-            new.verifying_key().to_bytes(),
-            SYSTEM_PROGRAM_ID,
-        ],
-        recent_blockhash: *recent_blockhash,
-        instructions: vec![InstructionSpec {
-            program_id_index: 2,
-            accounts: vec![0, 1],
-            data: create_account_data(lamports, space, owner),
-        }],
-        lookups: Vec::new(),
-    };
-    sign_message(&encode_message(&spec), &[funder, new])
-}
