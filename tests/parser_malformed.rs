@@ -278,6 +278,53 @@ fn every_real_transaction_parses_and_round_trips() {
     assert!(legacy > 100 && v0 > 100, "{legacy} legacy, {v0} v0");
 }
 
+/// What a view says about its transaction, for comparing two views of one packet.
+fn described(v: &TransactionView<'_>) -> impl PartialEq + std::fmt::Debug {
+    let items: Vec<_> = v
+        .sig_items()
+        .map(|i| (*i.pubkey, i.message.to_vec(), *i.signature))
+        .collect();
+    let writable: Vec<bool> = (0..v.num_account_keys() + 1)
+        .map(|i| v.is_writable(i))
+        .collect();
+    (
+        MessageSpec::from_view(v),
+        v.signatures().to_vec(),
+        v.message().to_vec(),
+        v.packet().to_vec(),
+        items,
+        writable,
+        v.num_account_keys(),
+    )
+}
+
+#[test]
+fn layouts_reattach_to_their_packet_without_reparsing() {
+    let all = testing::load_solana_jsonl(&testing::vectors_dir().join("solana/all.jsonl"))
+        .expect("solana vectors");
+    let mut built = vec![packet(&base_spec(), 2)];
+    built.extend(all);
+    for p in &built {
+        let view = TransactionView::parse(p).unwrap();
+        let layout = view.layout();
+        let again = layout.view(p).expect("same packet");
+        assert_eq!(described(&again), described(&view));
+        let items: Vec<_> = layout
+            .sig_items(p)
+            .expect("same packet")
+            .map(|i| (*i.pubkey, i.message.to_vec(), *i.signature))
+            .collect();
+        let expected: Vec<_> = view
+            .sig_items()
+            .map(|i| (*i.pubkey, i.message.to_vec(), *i.signature))
+            .collect();
+        assert_eq!(items, expected);
+        // another length cannot be the layout's packet
+        assert!(layout.view(&p[..p.len() - 1]).is_none());
+        assert!(layout.sig_items(&p[..p.len() - 1]).is_none());
+    }
+}
+
 fn arb_spec() -> impl Strategy<Value = (MessageSpec, u8)> {
     (
         1u8..4,

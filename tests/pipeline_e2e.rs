@@ -10,7 +10,7 @@ use txpipe::execute::{InstructionError, TxError};
 use txpipe::hash::BackendHasher;
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
-use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig, Stage, TrySubmitError, TxOutcome};
+use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig, StageId, TrySubmitError, TxOutcome};
 use txpipe::sigverify::{BackendVerifier, CpuVerifier, SigItem, SigVerifier, SigVerifyError};
 use txpipe::state::Account;
 use txpipe::tx::build::{self, InstructionSpec, LookupSpec, MessageSpec};
@@ -127,7 +127,7 @@ fn every_outcome_end_to_end() {
     assert_eq!(o[0], TxOutcome::Ok);
     assert_eq!(o[1], TxOutcome::InvalidSignature);
     assert!(matches!(o[2], TxOutcome::Malformed(_)));
-    assert_eq!(o[2].stage(), Some(Stage::Parse));
+    assert_eq!(o[2].stage(), Some(StageId::Parse));
     assert!(matches!(
         &o[3],
         TxOutcome::Failed(TxError::Instruction {

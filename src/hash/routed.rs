@@ -1,7 +1,7 @@
 //! [`BackendHasher`]: hashing routed between the CPU and the GPU by the shared rule of
 //! [`crate::backend`] (crossover, software-adapter policy, fall-back).
 
-use super::{check_lengths, BatchHasher, CpuHasher, GpuHasher, HashError};
+use super::{check_lengths, merkle, BatchHasher, CpuHasher, GpuHasher, HashError};
 use crate::backend::{open_gpu, Backend, BackendChoice, Router, WorkCounts};
 use crate::Hash;
 
@@ -163,6 +163,18 @@ impl BackendHasher {
             |gpu, out| gpu.sha256_batch(messages, out),
             |out| self.cpu.sha256_batch(messages, out),
         )
+    }
+
+    /// The transaction root of a block ([`merkle::transaction_root`]): its levels hashed
+    /// in batches through this hasher when the leaves route to the GPU, else the plain
+    /// tree on the calling thread (no batching or rayon for a CPU-sized tree).
+    pub fn transaction_root(&self, tx_digests: &[Hash]) -> Hash {
+        match self.route(tx_digests.len()) {
+            // a routed hasher fails only on a length mismatch, which the tree never makes
+            Backend::Gpu => merkle::transaction_root_with(tx_digests, self)
+                .unwrap_or_else(|_| merkle::transaction_root(tx_digests)),
+            Backend::Cpu => merkle::transaction_root(tx_digests),
+        }
     }
 
     /// Runs hash chains and reports which backend produced the end states.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::outcome::OutcomeCounts;
+use super::StageId;
 
 /// Live counters of one stage (updated by its thread).
 #[derive(Debug, Default)]
@@ -88,7 +89,8 @@ impl LatencyHistogram {
 /// Shared, thread-safe metrics of a running pipeline.
 #[derive(Debug)]
 pub(crate) struct Metrics {
-    pub stages: [StageCounters; 4],
+    /// Indexed by [`StageId::index`]: see [`Metrics::stage`].
+    stages: [StageCounters; StageId::COUNT],
     pub latency: Mutex<LatencyHistogram>,
     pub outcomes: Mutex<OutcomeCounts>,
     pub blocks: AtomicU64,
@@ -104,6 +106,11 @@ impl Metrics {
             blocks: AtomicU64::new(0),
             submitted: AtomicU64::new(0),
         }
+    }
+
+    /// The counters of stage `id`.
+    pub fn stage(&self, id: StageId) -> &StageCounters {
+        &self.stages[id.index()]
     }
 }
 

@@ -7,11 +7,17 @@
 //!             schedule + execute] ──▶ [commit] ──▶ results (one per packet, in order)
 //! ```
 //!
+//! Every stage thread runs one loop (receive a block, time the stage's work on it, record
+//! the stage's metrics under its [`StageId`], send it on); only the work differs. Packets
+//! are parsed once, in the first stage: later stages re-attach the kept
+//! [`Layout`](crate::tx::Layout) to the packet instead of parsing it again.
+//!
 //! Every submitted packet gets exactly one [`TxOutcome`], in submission order, and every
 //! block a [`Commit`]. A block's commit equals the single-threaded [`reference`](mod@reference) run of the
 //! same packets whatever the backend, batch sizes and thread counts.
 
 mod dedup;
+mod driver;
 mod metrics;
 mod outcome;
 pub mod reference;
@@ -26,20 +32,27 @@ use std::time::Instant;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 pub use dedup::DedupWindow;
+pub use driver::StageId;
 pub use metrics::{MetricsSnapshot, SigverifyShare, StageMetrics};
-pub use outcome::{BlockResult, Commit, OutcomeCounts, Stage, TxOutcome};
+pub use outcome::{BlockResult, Commit, OutcomeCounts, TxOutcome};
 
 use crate::backend::BackendChoice;
 use crate::execute::{ExecConfig, ProgramRegistry};
-use crate::hash::BackendHasher;
+use crate::hash::{BackendHasher, CpuHasher};
 use crate::sigverify::BackendVerifier;
 use crate::state::{Account, AccountsTable};
 use crate::tx::AddressResolver;
 use crate::Pubkey;
 use metrics::Metrics;
 
-/// Names of the pipeline's threads, in order (also the stage names in [`MetricsSnapshot`]).
-pub const STAGE_THREADS: [&str; 4] = ["parse", "sigverify", "execute", "commit"];
+/// The pipeline's threads, in order (also the stages of [`MetricsSnapshot::stages`], named
+/// by [`StageId::as_str`]).
+pub const STAGE_THREADS: [StageId; 4] = [
+    StageId::Parse,
+    StageId::Sigverify,
+    StageId::Execute,
+    StageId::Commit,
+];
 
 /// How to build a [`Pipeline`].
 #[derive(Clone)]
@@ -194,7 +207,11 @@ impl Pipeline {
         };
         let hasher = match &config.hasher {
             Some(h) => Arc::clone(h),
-            None => Arc::new(BackendHasher::open(config.backend)?),
+            // digests are hashed on the parse and commit stages' own threads when not on
+            // the GPU
+            None => Arc::new(
+                BackendHasher::open(config.backend)?.with_cpu(CpuHasher::on_calling_thread()),
+            ),
         };
         let table = Arc::new(
             AccountsTable::new(config.stripes).map_err(|e| PipelineError::Config(e.to_string()))?,
@@ -214,6 +231,7 @@ impl Pipeline {
         let (verified_tx, verified_rx) = bounded(cap);
         let (executed_tx, executed_rx) = bounded(cap);
         let (out_tx, out_rx) = bounded::<BlockResult>(cap);
+        // the input queue of each stage thread, in STAGE_THREADS order
         let queue_depths: Vec<Box<dyn Fn() -> usize + Send + Sync>> = vec![
             Box::new({
                 let r = in_rx.clone();
@@ -233,41 +251,25 @@ impl Pipeline {
             }),
         ];
 
-        let mut threads = Vec::with_capacity(4);
-        let mut spawn = |name: &'static str, f: Box<dyn FnOnce() + Send>| {
-            std::thread::Builder::new()
-                .name(format!("txpipe-{name}"))
-                .spawn(f)
-                .map(|h| threads.push((name, h)))
-                .map_err(PipelineError::Spawn)
-        };
+        let mut threads = Vec::with_capacity(STAGE_THREADS.len());
         let parse = stages::ParseStage {
             hasher: Arc::clone(&hasher),
             window: DedupWindow::new(config.dedup_window),
-            metrics: Arc::clone(&metrics),
         };
-        spawn("parse", Box::new(move || parse.run(in_rx, parsed_tx)))?;
+        driver::spawn(parse, in_rx, parsed_tx, &metrics, &mut threads)?;
         let sigverify = stages::SigverifyStage {
             verifier: Arc::clone(&verifier),
             batch: config.sigverify_batch,
-            metrics: Arc::clone(&metrics),
         };
-        spawn(
-            "sigverify",
-            Box::new(move || sigverify.run(parsed_rx, verified_tx)),
-        )?;
+        driver::spawn(sigverify, parsed_rx, verified_tx, &metrics, &mut threads)?;
         let execute = stages::ExecuteStage {
             executor: crate::execute::Executor::new(config.registry.clone(), config.exec.clone()),
             table: Arc::clone(&table),
             resolver: config.resolver.clone(),
             window: DedupWindow::new(config.dedup_window),
             pool,
-            metrics: Arc::clone(&metrics),
         };
-        spawn(
-            "execute",
-            Box::new(move || execute.run(verified_rx, executed_tx)),
-        )?;
+        driver::spawn(execute, verified_rx, executed_tx, &metrics, &mut threads)?;
         let commit = stages::CommitStage {
             hasher: Arc::clone(&hasher),
             pool: rayon::ThreadPoolBuilder::new()
@@ -275,9 +277,9 @@ impl Pipeline {
                 .thread_name(|_| "txpipe-commit-hash".into())
                 .build()
                 .map_err(|e| PipelineError::Spawn(std::io::Error::other(e.to_string())))?,
-            metrics: Arc::clone(&metrics),
+            submitted: None,
         };
-        spawn("commit", Box::new(move || commit.run(executed_rx, out_tx)))?;
+        driver::spawn(commit, executed_rx, out_tx, &metrics, &mut threads)?;
 
         Ok(Self {
             input: Some(in_tx),
@@ -389,11 +391,6 @@ impl Pipeline {
     /// A clone of the results channel, for a consumer thread.
     pub fn results(&self) -> Receiver<BlockResult> {
         self.output.clone()
-    }
-
-    /// Number of blocks submitted so far.
-    pub fn blocks_submitted(&self) -> u64 {
-        self.next_block
     }
 
     /// The account table (live: it changes as blocks execute).

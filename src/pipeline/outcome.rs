@@ -2,38 +2,10 @@
 
 use serde::Serialize;
 
+use super::StageId;
 use crate::execute::TxError;
 use crate::tx::ParseError;
 use crate::Hash;
-
-/// The stage a transaction left the pipeline at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// Wire-format parsing and sanity checks.
-    Parse,
-    /// De-duplication (replayed packets and replayed signatures).
-    Dedup,
-    /// Signature verification.
-    Sigverify,
-    /// Execution (fees and instructions).
-    Execute,
-}
-
-impl Stage {
-    /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 4] = [Stage::Parse, Stage::Dedup, Stage::Sigverify, Stage::Execute];
-
-    /// `"parse"`, `"dedup"`, `"sigverify"`, `"execute"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Parse => "parse",
-            Stage::Dedup => "dedup",
-            Stage::Sigverify => "sigverify",
-            Stage::Execute => "execute",
-        }
-    }
-}
 
 /// The result of one submitted transaction: exactly one per packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,13 +26,13 @@ pub enum TxOutcome {
 
 impl TxOutcome {
     /// The stage that dropped or failed the transaction (`None` for [`TxOutcome::Ok`]).
-    pub fn stage(&self) -> Option<Stage> {
+    pub fn stage(&self) -> Option<StageId> {
         match self {
             TxOutcome::Ok => None,
-            TxOutcome::Malformed(_) => Some(Stage::Parse),
-            TxOutcome::Duplicate => Some(Stage::Dedup),
-            TxOutcome::InvalidSignature => Some(Stage::Sigverify),
-            TxOutcome::Failed(_) => Some(Stage::Execute),
+            TxOutcome::Malformed(_) => Some(StageId::Parse),
+            TxOutcome::Duplicate => Some(StageId::Dedup),
+            TxOutcome::InvalidSignature => Some(StageId::Sigverify),
+            TxOutcome::Failed(_) => Some(StageId::Execute),
         }
     }
 

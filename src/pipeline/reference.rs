@@ -4,7 +4,7 @@
 
 use super::dedup::DedupWindow;
 use super::outcome::{BlockResult, TxOutcome};
-use super::stages::{commit_block, packet_key, prepare_block, Executed, InFlight};
+use super::stages::{commit_block, packet_key, prepare_block, record_results, CommitInput};
 use super::{PipelineConfig, PipelineError};
 use crate::execute::Executor;
 use crate::sigverify::reference_verify;
@@ -31,10 +31,11 @@ pub fn run_reference(
     let mut results = Vec::with_capacity(blocks.len());
     for (id, packets) in blocks.iter().enumerate() {
         let mut outcomes = Vec::with_capacity(packets.len());
+        let mut layouts = Vec::with_capacity(packets.len());
         let mut digests = Vec::with_capacity(packets.len());
         for p in packets {
-            let (outcome, digest) = match TransactionView::parse(p) {
-                Err(e) => (Some(TxOutcome::Malformed(e)), [0u8; 32]),
+            let (outcome, layout, digest) = match TransactionView::parse(p) {
+                Err(e) => (Some(TxOutcome::Malformed(e)), None, [0u8; 32]),
                 Ok(v) => {
                     let digest = crate::hash::sha256(v.message());
                     let outcome = if !replay_window.insert(packet_key(&digest, v.signatures())) {
@@ -47,39 +48,32 @@ pub fn run_reference(
                     } else {
                         None
                     };
-                    (outcome, digest)
+                    (outcome, Some(v.layout()), digest)
                 }
             };
             outcomes.push(outcome);
+            layouts.push(layout);
             digests.push(digest);
         }
         let (executed, txs) = prepare_block(
             packets,
+            &layouts,
             &mut outcomes,
             &mut signature_window,
             config.resolver.as_deref(),
         );
         let outcome = executor.execute_sequential(&table, &txs);
         let state_hash = outcome.state_hash(&table);
-        for (&i, r) in executed.iter().zip(outcome.results) {
-            outcomes[i] = Some(match r {
-                Ok(()) => TxOutcome::Ok,
-                Err(e) => TxOutcome::Failed(e),
-            });
-        }
-        let done = Executed {
-            block: InFlight {
-                id: id as u64,
-                packets: Vec::new(),
-                outcomes,
-                digests,
-                submitted: std::time::Instant::now(),
-            },
-            state_hash,
+        record_results(&mut outcomes, &executed, outcome.results);
+        let input = CommitInput {
+            block: id as u64,
+            outcomes,
+            digests,
             executed,
+            state_hash,
             fees_charged: outcome.fees_charged,
         };
-        results.push(commit_block(done, None));
+        results.push(commit_block(input, None));
     }
     Ok((results, table))
 }

@@ -1,30 +1,34 @@
-//! The stage threads. Each takes blocks from its input channel in order, does its work,
-//! and passes the block on; a stage whose input closes finishes what it holds and closes
-//! its output, so shutdown drains the whole pipeline.
+//! The stage threads' work. Each stage takes blocks from its input channel in order, does
+//! its work, and passes the block on; [`drive`](super::driver::drive) runs the loop around
+//! it (a stage whose input closes finishes what it holds and closes its output, so
+//! shutdown drains the whole pipeline).
+//!
+//! Packets are parsed once, by the parse stage: later stages re-attach the [`Layout`] it
+//! kept to the packet instead of parsing it again.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender};
-
 use super::dedup::DedupWindow;
+use super::driver::{Ran, Stage, StageId};
 use super::metrics::{Metrics, MetricsSnapshot, SigverifyShare, StageMetrics};
 use super::outcome::{BlockResult, Commit, OutcomeCounts, TxOutcome};
 use super::{BlockIn, STAGE_THREADS};
-use crate::backend::Backend;
-use crate::execute::{ExecTx, Executor};
-use crate::hash::{merkle, BackendHasher};
+use crate::execute::{ExecTx, Executor, TxError, TxResult};
+use crate::hash::{merkle, BackendHasher, BatchHasher};
 use crate::sigverify::{reference_verify, BackendVerifier, SigItem};
 use crate::state::AccountsTable;
-use crate::tx::{AddressResolver, TransactionView};
+use crate::tx::{AddressResolver, Layout, TransactionView};
 use crate::{Hash, Signature};
 
-/// A block between stages: packets, the outcome of each so far (`None`: still going),
-/// and the message digest of each parsed packet.
+/// A block between stages: packets, the layout of each parsed packet (`None`: malformed),
+/// the outcome of each so far (`None`: still going), and the message digest of each parsed
+/// packet.
 pub(crate) struct InFlight {
     pub id: u64,
     pub packets: Vec<Vec<u8>>,
+    pub layouts: Vec<Option<Layout>>,
     pub outcomes: Vec<Option<TxOutcome>>,
     pub digests: Vec<Hash>,
     pub submitted: Instant,
@@ -32,9 +36,24 @@ pub(crate) struct InFlight {
 
 /// A block after execution: the commit stage finishes it.
 pub(crate) struct Executed {
-    pub block: InFlight,
-    pub state_hash: Hash,
+    pub commit: CommitInput,
+    pub submitted: Instant,
+}
+
+/// What [`commit_block`] needs of an executed block (the pipeline's execute stage and the
+/// reference run both build it).
+pub(crate) struct CommitInput {
+    /// Block number.
+    pub block: u64,
+    /// One outcome per packet; the execute stage fills every slot.
+    pub outcomes: Vec<Option<TxOutcome>>,
+    /// Message digest of each packet (meaningful for parsed packets).
+    pub digests: Vec<Hash>,
+    /// Indexes of the transactions that reached execution, in block order.
     pub executed: Vec<usize>,
+    /// State hash after the block.
+    pub state_hash: Hash,
+    /// Fees taken in the block.
     pub fees_charged: u64,
 }
 
@@ -46,14 +65,14 @@ pub(crate) fn packet_key(digest: &Hash, signatures: &[Signature]) -> Hash {
     crate::hash::sha256v(&parts)
 }
 
-/// Message digests of `messages`: through `hasher` when it routes the batch to the GPU,
-/// else with sha2 on the stage's own thread (the rayon pool belongs to the signature
-/// verifier and the executor; queueing small hashing jobs behind them only adds latency).
+/// Message digests of `messages`, through `hasher` (the pipeline opens it with a
+/// [`crate::hash::CpuHasher::on_calling_thread`] CPU part: the rayon pool belongs to the
+/// signature verifier and the executor).
 fn digests(hasher: &BackendHasher, messages: &[&[u8]]) -> Vec<Hash> {
     let mut out = vec![[0u8; 32]; messages.len()];
-    let on_gpu = hasher.route(messages.len()) == Backend::Gpu
-        && hasher.sha256_routed(messages, &mut out).is_ok();
-    if !on_gpu {
+    // a routed hasher fails only on a length mismatch, which cannot happen here; digests
+    // are never left unset all the same
+    if hasher.sha256_batch(messages, &mut out).is_err() {
         for (m, d) in messages.iter().zip(out.iter_mut()) {
             *d = crate::hash::sha256(m);
         }
@@ -61,128 +80,137 @@ fn digests(hasher: &BackendHasher, messages: &[&[u8]]) -> Vec<Hash> {
     out
 }
 
+/// Parses packets, digests their messages and drops replayed packets.
 pub(crate) struct ParseStage {
     pub hasher: Arc<BackendHasher>,
     pub window: DedupWindow<Hash>,
-    pub metrics: Arc<Metrics>,
 }
 
-impl ParseStage {
-    pub fn run(mut self, input: Receiver<BlockIn>, output: Sender<InFlight>) {
-        for block in input.iter() {
-            let start = Instant::now();
-            let n = block.packets.len();
-            let mut outcomes: Vec<Option<TxOutcome>> = Vec::with_capacity(n);
-            let mut digests_out = vec![[0u8; 32]; n];
-            {
-                let mut messages = Vec::with_capacity(n);
-                let mut parsed = Vec::with_capacity(n);
-                for (i, p) in block.packets.iter().enumerate() {
-                    match TransactionView::parse(p) {
-                        Ok(v) => {
-                            messages.push(v.message());
-                            parsed.push((i, v.signatures()));
-                            outcomes.push(None);
-                        }
-                        Err(e) => outcomes.push(Some(TxOutcome::Malformed(e))),
+impl Stage for ParseStage {
+    type In = BlockIn;
+    type Out = InFlight;
+    const ID: StageId = StageId::Parse;
+
+    fn run(&mut self, block: BlockIn) -> Ran<InFlight> {
+        let n = block.packets.len();
+        let mut outcomes: Vec<Option<TxOutcome>> = Vec::with_capacity(n);
+        let mut layouts = Vec::with_capacity(n);
+        let mut digests_out = vec![[0u8; 32]; n];
+        {
+            let mut messages = Vec::with_capacity(n);
+            let mut parsed = Vec::with_capacity(n);
+            for (i, p) in block.packets.iter().enumerate() {
+                match TransactionView::parse(p) {
+                    Ok(v) => {
+                        messages.push(v.message());
+                        parsed.push((i, v.signatures()));
+                        layouts.push(Some(v.layout()));
+                        outcomes.push(None);
                     }
-                }
-                let d = digests(&self.hasher, &messages);
-                for ((i, sigs), digest) in parsed.into_iter().zip(d) {
-                    digests_out[i] = digest;
-                    if !self.window.insert(packet_key(&digest, sigs)) {
-                        outcomes[i] = Some(TxOutcome::Duplicate);
+                    Err(e) => {
+                        layouts.push(None);
+                        outcomes.push(Some(TxOutcome::Malformed(e)));
                     }
                 }
             }
-            let passed = outcomes.iter().filter(|o| o.is_none()).count();
-            self.metrics.stages[0].record(n, passed, start.elapsed());
-            let msg = InFlight {
+            let d = digests(&self.hasher, &messages);
+            for ((i, sigs), digest) in parsed.into_iter().zip(d) {
+                digests_out[i] = digest;
+                if !self.window.insert(packet_key(&digest, sigs)) {
+                    outcomes[i] = Some(TxOutcome::Duplicate);
+                }
+            }
+        }
+        let passed = outcomes.iter().filter(|o| o.is_none()).count();
+        Ran {
+            out: InFlight {
                 id: block.id,
                 packets: block.packets,
+                layouts,
                 outcomes,
                 digests: digests_out,
                 submitted: block.submitted,
-            };
-            if output.send(msg).is_err() {
-                return;
-            }
-            self.metrics.stages[1].observe_queue(output.len());
+            },
+            items_in: n,
+            items_out: passed,
         }
     }
 }
 
+/// Verifies the signatures of the transactions still going, in batches.
 pub(crate) struct SigverifyStage {
     pub verifier: Arc<BackendVerifier>,
     pub batch: usize,
-    pub metrics: Arc<Metrics>,
 }
 
-impl SigverifyStage {
-    pub fn run(self, input: Receiver<InFlight>, output: Sender<InFlight>) {
-        for mut block in input.iter() {
-            let start = Instant::now();
-            let pending = block.outcomes.iter().filter(|o| o.is_none()).count();
-            let mut valid = vec![true; block.packets.len()];
+impl Stage for SigverifyStage {
+    type In = InFlight;
+    type Out = InFlight;
+    const ID: StageId = StageId::Sigverify;
+
+    fn run(&mut self, mut block: InFlight) -> Ran<InFlight> {
+        let pending = block.outcomes.iter().filter(|o| o.is_none()).count();
+        let mut valid = vec![true; block.packets.len()];
+        {
+            // (transaction index, item) for every signature of every pending transaction
+            let mut owners = Vec::new();
+            let mut items: Vec<SigItem<'_>> = Vec::new();
+            for (i, p) in block.packets.iter().enumerate() {
+                if block.outcomes[i].is_some() {
+                    continue;
+                }
+                if let Some(sig_items) = block.layouts[i].as_ref().and_then(|l| l.sig_items(p)) {
+                    for item in sig_items {
+                        owners.push(i);
+                        items.push(item);
+                    }
+                }
+            }
+            let mut verdicts = vec![false; items.len()];
+            for (chunk, out) in items
+                .chunks(self.batch)
+                .zip(verdicts.chunks_mut(self.batch))
             {
-                // (transaction index, item) for every signature of every pending transaction
-                let mut owners = Vec::new();
-                let mut items: Vec<SigItem<'_>> = Vec::new();
-                for (i, p) in block.packets.iter().enumerate() {
-                    if block.outcomes[i].is_some() {
-                        continue;
-                    }
-                    if let Ok(v) = TransactionView::parse(p) {
-                        for item in v.sig_items() {
-                            owners.push(i);
-                            items.push(item);
-                        }
+                if self.verifier.verify_routed(chunk, out).is_err() {
+                    // never lose a verdict: the reference rule, one by one
+                    for (it, v) in chunk.iter().zip(out.iter_mut()) {
+                        *v = reference_verify(it.pubkey, it.message, it.signature);
                     }
                 }
-                let mut verdicts = vec![false; items.len()];
-                for (chunk, out) in items
-                    .chunks(self.batch)
-                    .zip(verdicts.chunks_mut(self.batch))
-                {
-                    if self.verifier.verify_routed(chunk, out).is_err() {
-                        // never lose a verdict: the reference rule, one by one
-                        for (it, v) in chunk.iter().zip(out.iter_mut()) {
-                            *v = reference_verify(it.pubkey, it.message, it.signature);
-                        }
-                    }
-                }
-                for (owner, ok) in owners.into_iter().zip(verdicts) {
-                    valid[owner] &= ok;
-                }
             }
-            for (o, ok) in block.outcomes.iter_mut().zip(valid) {
-                if o.is_none() && !ok {
-                    *o = Some(TxOutcome::InvalidSignature);
-                }
+            for (owner, ok) in owners.into_iter().zip(verdicts) {
+                valid[owner] &= ok;
             }
-            let passed = block.outcomes.iter().filter(|o| o.is_none()).count();
-            self.metrics.stages[1].record(pending, passed, start.elapsed());
-            if output.send(block).is_err() {
-                return;
+        }
+        for (o, ok) in block.outcomes.iter_mut().zip(valid) {
+            if o.is_none() && !ok {
+                *o = Some(TxOutcome::InvalidSignature);
             }
-            self.metrics.stages[2].observe_queue(output.len());
+        }
+        let passed = block.outcomes.iter().filter(|o| o.is_none()).count();
+        Ran {
+            out: block,
+            items_in: pending,
+            items_out: passed,
         }
     }
 }
 
+/// Drops replayed signatures, schedules and executes the block, hashes the state.
 pub(crate) struct ExecuteStage {
     pub executor: Executor,
     pub table: Arc<AccountsTable>,
     pub resolver: Option<Arc<dyn AddressResolver>>,
     pub window: DedupWindow<Signature>,
     pub pool: rayon::ThreadPool,
-    pub metrics: Arc<Metrics>,
 }
 
 /// Applies the signature de-duplication window and builds the executable transactions of
-/// a verified block (shared with the reference run so both apply one rule).
+/// a verified block from the packets' layouts (shared with the reference run so both
+/// apply one rule).
 pub(crate) fn prepare_block<'a>(
     packets: &'a [Vec<u8>],
+    layouts: &[Option<Layout>],
     outcomes: &mut [Option<TxOutcome>],
     window: &mut DedupWindow<Signature>,
     resolver: Option<&dyn AddressResolver>,
@@ -193,8 +221,8 @@ pub(crate) fn prepare_block<'a>(
         if outcomes[i].is_some() {
             continue;
         }
-        let Ok(view) = TransactionView::parse(p) else {
-            continue; // unreachable: the parse stage kept only parsed packets
+        let Some(view) = layouts[i].as_ref().and_then(|l| l.view(p)) else {
+            continue; // unreachable: the parse stage kept a layout for every parsed packet
         };
         let first = view.signatures().first().copied().unwrap_or([0; 64]);
         if !window.insert(first) {
@@ -207,76 +235,98 @@ pub(crate) fn prepare_block<'a>(
     (indexes, txs)
 }
 
-impl ExecuteStage {
-    pub fn run(mut self, input: Receiver<InFlight>, output: Sender<Executed>) {
-        for mut block in input.iter() {
-            let start = Instant::now();
-            let pending = block.outcomes.iter().filter(|o| o.is_none()).count();
-            let (executed, state_hash, fees_charged) = {
-                let (indexes, txs) = prepare_block(
-                    &block.packets,
-                    &mut block.outcomes,
-                    &mut self.window,
-                    self.resolver.as_deref(),
-                );
-                let (outcome, state_hash) = self.pool.install(|| {
-                    let outcome = self.executor.execute_block(&self.table, &txs);
-                    let state_hash = outcome.state_hash(&self.table);
-                    (outcome, state_hash)
-                });
-                for (&i, r) in indexes.iter().zip(outcome.results) {
-                    block.outcomes[i] = Some(match r {
-                        Ok(()) => TxOutcome::Ok,
-                        Err(e) => TxOutcome::Failed(e),
-                    });
-                }
-                (indexes, state_hash, outcome.fees_charged)
-            };
-            self.metrics.stages[2].record(pending, executed.len(), start.elapsed());
-            let msg = Executed {
-                block,
-                state_hash,
-                executed,
-                fees_charged,
-            };
-            if output.send(msg).is_err() {
-                return;
-            }
-            self.metrics.stages[3].observe_queue(output.len());
+/// Records the execution results of the transactions at `indexes` in `outcomes`.
+pub(crate) fn record_results(
+    outcomes: &mut [Option<TxOutcome>],
+    indexes: &[usize],
+    results: Vec<TxResult>,
+) {
+    for (&i, r) in indexes.iter().zip(results) {
+        outcomes[i] = Some(match r {
+            Ok(()) => TxOutcome::Ok,
+            Err(e) => TxOutcome::Failed(e),
+        });
+    }
+}
+
+impl Stage for ExecuteStage {
+    type In = InFlight;
+    type Out = Executed;
+    const ID: StageId = StageId::Execute;
+
+    fn run(&mut self, block: InFlight) -> Ran<Executed> {
+        let InFlight {
+            id,
+            packets,
+            layouts,
+            mut outcomes,
+            digests,
+            submitted,
+        } = block;
+        let pending = outcomes.iter().filter(|o| o.is_none()).count();
+        let (executed, state_hash, fees_charged) = {
+            let (indexes, txs) = prepare_block(
+                &packets,
+                &layouts,
+                &mut outcomes,
+                &mut self.window,
+                self.resolver.as_deref(),
+            );
+            let (outcome, state_hash) = self.pool.install(|| {
+                let outcome = self.executor.execute_block(&self.table, &txs);
+                let state_hash = outcome.state_hash(&self.table);
+                (outcome, state_hash)
+            });
+            record_results(&mut outcomes, &indexes, outcome.results);
+            (indexes, state_hash, outcome.fees_charged)
+        };
+        let items_out = executed.len();
+        Ran {
+            out: Executed {
+                commit: CommitInput {
+                    block: id,
+                    outcomes,
+                    digests,
+                    executed,
+                    state_hash,
+                    fees_charged,
+                },
+                submitted,
+            },
+            items_in: pending,
+            items_out,
         }
     }
 }
 
 /// Builds a block's result: outcomes (every slot filled) and commit.
-pub(crate) fn commit_block(done: Executed, hasher: Option<&BackendHasher>) -> BlockResult {
-    let Executed {
+pub(crate) fn commit_block(input: CommitInput, hasher: Option<&BackendHasher>) -> BlockResult {
+    let CommitInput {
         block,
-        state_hash,
+        outcomes,
+        digests,
         executed,
+        state_hash,
         fees_charged,
-    } = done;
-    let leaves: Vec<Hash> = executed.iter().map(|&i| block.digests[i]).collect();
+    } = input;
+    let leaves: Vec<Hash> = executed.iter().map(|&i| digests[i]).collect();
     let transaction_root = match hasher {
-        Some(h) if h.route(leaves.len()) == Backend::Gpu => {
-            merkle::transaction_root_with(&leaves, h)
-                .unwrap_or_else(|_| merkle::transaction_root(&leaves))
-        }
-        _ => merkle::transaction_root(&leaves),
+        Some(h) => h.transaction_root(&leaves),
+        None => merkle::transaction_root(&leaves),
     };
-    let outcomes: Vec<TxOutcome> = block
-        .outcomes
+    let outcomes: Vec<TxOutcome> = outcomes
         .into_iter()
         // every slot is filled by the execute stage; a hole would be a bug, and is
         // reported as a failure rather than lost
         .map(|o| {
-            o.unwrap_or(TxOutcome::Failed(crate::execute::TxError::Malformed(
+            o.unwrap_or(TxOutcome::Failed(TxError::Malformed(
                 "transaction lost between stages",
             )))
         })
         .collect();
     BlockResult {
         commit: Commit {
-            block: block.id,
+            block,
             state_hash,
             transaction_root,
             counts: OutcomeCounts::of(&outcomes),
@@ -286,36 +336,49 @@ pub(crate) fn commit_block(done: Executed, hasher: Option<&BackendHasher>) -> Bl
     }
 }
 
+/// Commits blocks, and records the end-to-end figures (latency, outcomes, blocks).
 pub(crate) struct CommitStage {
     pub hasher: Arc<BackendHasher>,
     /// A one-thread pool, so the Merkle code's rayon calls run here instead of queueing
     /// behind signature verification on the global pool.
     pub pool: rayon::ThreadPool,
-    pub metrics: Arc<Metrics>,
+    /// When the block being committed was submitted (for its latency).
+    pub submitted: Option<Instant>,
 }
 
-impl CommitStage {
-    pub fn run(self, input: Receiver<Executed>, output: Sender<BlockResult>) {
-        for done in input.iter() {
-            let start = Instant::now();
-            let submitted = done.block.submitted;
-            let result = self.pool.install(|| commit_block(done, Some(&self.hasher)));
-            let n = result.outcomes.len();
-            self.metrics.stages[3].record(n, n, start.elapsed());
-            if let Ok(mut h) = self.metrics.latency.lock() {
-                h.record(submitted.elapsed(), n as u64);
-            }
-            if let Ok(mut c) = self.metrics.outcomes.lock() {
-                c.merge(&result.commit.counts);
-            }
-            self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
-            if output.send(result).is_err() {
-                return;
+impl Stage for CommitStage {
+    type In = Executed;
+    type Out = BlockResult;
+    const ID: StageId = StageId::Commit;
+
+    fn run(&mut self, done: Executed) -> Ran<BlockResult> {
+        self.submitted = Some(done.submitted);
+        let result = self
+            .pool
+            .install(|| commit_block(done.commit, Some(&self.hasher)));
+        let n = result.outcomes.len();
+        Ran {
+            out: result,
+            items_in: n,
+            items_out: n,
+        }
+    }
+
+    fn after(&mut self, result: &BlockResult, metrics: &Metrics) {
+        if let Some(submitted) = self.submitted.take() {
+            if let Ok(mut h) = metrics.latency.lock() {
+                h.record(submitted.elapsed(), result.outcomes.len() as u64);
             }
         }
+        if let Ok(mut c) = metrics.outcomes.lock() {
+            c.merge(&result.commit.counts);
+        }
+        metrics.blocks.fetch_add(1, Ordering::Relaxed);
     }
 }
 
+/// The metrics now: counters of every stage thread ([`STAGE_THREADS`] order, as
+/// `depths`, their input queues' depths), latency, outcomes, the verifier's split.
 pub(crate) fn snapshot(
     m: &Metrics,
     verifier: &BackendVerifier,
@@ -325,13 +388,13 @@ pub(crate) fn snapshot(
     let per_sec = |n: f64, s: f64| if s > 0.0 { n / s } else { 0.0 };
     let stages = STAGE_THREADS
         .iter()
-        .zip(m.stages.iter())
         .enumerate()
-        .map(|(i, (name, c))| {
+        .map(|(i, &id)| {
+            let c = m.stage(id);
             let items_in = c.items_in.load(Ordering::Relaxed);
             let busy_s = c.busy_ns.load(Ordering::Relaxed) as f64 / 1e9;
             StageMetrics {
-                stage: name,
+                stage: id.as_str(),
                 items_in,
                 items_out: c.items_out.load(Ordering::Relaxed),
                 busy_s,

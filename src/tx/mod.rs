@@ -1,6 +1,7 @@
 //! Solana wire-format transactions, legacy and v0: a zero-copy parser with every sanity
 //! rule as its own error ([`ParseError`]), a builder that encodes and signs ([`build`]), and
-//! access sets (which keys are signers, writable, read-only).
+//! access sets (which keys are signers, writable, read-only). A parsed transaction's
+//! [`Layout`] (offsets, owning no bytes) re-attaches to its packet without a second parse.
 //!
 //! The wire format is described in `shared/notes/solana-wire-format.md`; in short:
 //! `compact-u16 n, [u8; 64] x n signatures, message`, where every signature signs the whole
@@ -13,7 +14,7 @@ mod shortvec;
 
 pub use error::{ParseError, ResolveError};
 pub use parse::{
-    AccountKeys, AddressResolver, AddressTableLookup, CompiledInstruction, MessageHeader,
+    AccountKeys, AddressResolver, AddressTableLookup, CompiledInstruction, Layout, MessageHeader,
     TransactionView, Version,
 };
 pub use shortvec::{decode_compact_u16, encode_compact_u16, CompactU16Error};

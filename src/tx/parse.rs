@@ -452,3 +452,180 @@ impl<'a> TransactionView<'a> {
         })
     }
 }
+
+/// A byte range of the packet (packets are at most [`PACKET_DATA_SIZE`] bytes, so `u16`
+/// offsets suffice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u16,
+    len: u16,
+}
+
+impl Span {
+    /// The range `part` occupies in `packet`; `part` must be a sub-slice of `packet`.
+    fn of(packet: &[u8], part: &[u8]) -> Self {
+        let start = (part.as_ptr() as usize).wrapping_sub(packet.as_ptr() as usize);
+        debug_assert!(start + part.len() <= packet.len(), "not a sub-slice");
+        Self {
+            start: start as u16,
+            len: part.len() as u16,
+        }
+    }
+
+    fn get(self, packet: &[u8]) -> Option<&[u8]> {
+        let start = usize::from(self.start);
+        packet.get(start..start + usize::from(self.len))
+    }
+
+    fn arrays<const N: usize>(self, packet: &[u8]) -> Option<&[[u8; N]]> {
+        match self.get(packet)?.as_chunks::<N>() {
+            (arrays, []) => Some(arrays),
+            _ => None,
+        }
+    }
+}
+
+/// Where one instruction's parts lie in the packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct InstructionLayout {
+    program_id_index: u8,
+    accounts: Span,
+    data: Span,
+}
+
+/// Where one address-table lookup's parts lie in the packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LookupLayout {
+    account_key: Span,
+    writable_indexes: Span,
+    readonly_indexes: Span,
+}
+
+/// Where a parsed transaction's parts lie in its packet: offsets only, owning no bytes, so
+/// it travels with the packet (between threads, say) while a [`TransactionView`] cannot.
+/// [`Layout::view`] re-attaches it to the packet without parsing or checking it again;
+/// [`Layout::sig_items`] gives the signature triples without even that.
+///
+/// A layout describes the packet it was taken from ([`TransactionView::layout`]) and no
+/// other: given another packet of the same length it gives in-bounds but meaningless parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    packet_len: u16,
+    signatures: Span,
+    message: Span,
+    version: Version,
+    header: MessageHeader,
+    static_keys: Span,
+    recent_blockhash: Span,
+    instructions: Vec<InstructionLayout>,
+    lookups: Vec<LookupLayout>,
+    num_lookup_writable: usize,
+    num_lookup_readonly: usize,
+}
+
+impl TransactionView<'_> {
+    /// The view's [`Layout`]: where its parts lie in the packet.
+    pub fn layout(&self) -> Layout {
+        let p = self.packet;
+        Layout {
+            packet_len: p.len() as u16,
+            signatures: Span::of(p, self.signatures.as_flattened()),
+            message: Span::of(p, self.message),
+            version: self.version,
+            header: self.header,
+            static_keys: Span::of(p, self.static_keys.as_flattened()),
+            recent_blockhash: Span::of(p, self.recent_blockhash),
+            instructions: self
+                .instructions
+                .iter()
+                .map(|ix| InstructionLayout {
+                    program_id_index: ix.program_id_index,
+                    accounts: Span::of(p, ix.accounts),
+                    data: Span::of(p, ix.data),
+                })
+                .collect(),
+            lookups: self
+                .lookups
+                .iter()
+                .map(|l| LookupLayout {
+                    account_key: Span::of(p, l.account_key),
+                    writable_indexes: Span::of(p, l.writable_indexes),
+                    readonly_indexes: Span::of(p, l.readonly_indexes),
+                })
+                .collect(),
+            num_lookup_writable: self.num_lookup_writable,
+            num_lookup_readonly: self.num_lookup_readonly,
+        }
+    }
+}
+
+impl Layout {
+    /// The view of `packet`, the packet this layout was taken from, rebuilt from the
+    /// offsets alone (no parsing, no sanity checks: the parse that made the layout did
+    /// them). `None` when `packet` cannot be that packet (another length).
+    pub fn view<'a>(&self, packet: &'a [u8]) -> Option<TransactionView<'a>> {
+        if packet.len() != usize::from(self.packet_len) {
+            return None;
+        }
+        let instructions = self
+            .instructions
+            .iter()
+            .map(|ix| {
+                Some(CompiledInstruction {
+                    program_id_index: ix.program_id_index,
+                    accounts: ix.accounts.get(packet)?,
+                    data: ix.data.get(packet)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let lookups = self
+            .lookups
+            .iter()
+            .map(|l| {
+                Some(AddressTableLookup {
+                    account_key: l.account_key.arrays::<32>(packet)?.first()?,
+                    writable_indexes: l.writable_indexes.get(packet)?,
+                    readonly_indexes: l.readonly_indexes.get(packet)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(TransactionView {
+            packet,
+            signatures: self.signatures.arrays::<64>(packet)?,
+            message: self.message.get(packet)?,
+            version: self.version,
+            header: self.header,
+            static_keys: self.static_keys.arrays::<32>(packet)?,
+            recent_blockhash: self.recent_blockhash.arrays::<32>(packet)?.first()?,
+            instructions,
+            lookups,
+            num_lookup_writable: self.num_lookup_writable,
+            num_lookup_readonly: self.num_lookup_readonly,
+        })
+    }
+
+    /// The (pubkey, message, signature) triples to verify, signer order, as
+    /// [`TransactionView::sig_items`] gives them, straight from the offsets (nothing is
+    /// allocated). `None` when `packet` cannot be the layout's packet (another length).
+    pub fn sig_items<'a>(
+        &self,
+        packet: &'a [u8],
+    ) -> Option<impl ExactSizeIterator<Item = SigItem<'a>>> {
+        if packet.len() != usize::from(self.packet_len) {
+            return None;
+        }
+        let message = self.message.get(packet)?;
+        let signatures = self.signatures.arrays::<64>(packet)?;
+        let static_keys = self.static_keys.arrays::<32>(packet)?;
+        Some(
+            signatures
+                .iter()
+                .zip(static_keys.iter())
+                .map(move |(signature, pubkey)| SigItem {
+                    pubkey,
+                    message,
+                    signature,
+                }),
+        )
+    }
+}
