@@ -239,7 +239,7 @@ impl Graph {
     /// re-export of the next name, if that module re-exports it.
     fn resolve(&self, path: &[String], depth: usize) -> Option<Module> {
         let mut k = path.len();
-        while k > 0 && !self.modules.contains(&path[..k].to_vec()) {
+        while k > 0 && !self.modules.contains(&path[..k]) {
             k -= 1;
         }
         let module = path[..k].to_vec();
