@@ -1,8 +1,9 @@
 //! Backend choice, shared by signature verification and hashing: what the user asked for
 //! ([`BackendChoice`]: `auto`, `cpu`, `gpu`), where a batch actually ran ([`Backend`]),
-//! and the one routing rule ([`Router`]): the GPU for batches at least a crossover size,
-//! the CPU otherwise, and the CPU again for any batch the GPU fails, counted, so no
-//! verdict or digest is ever lost or wrong.
+//! and the one routing rule (`Router`, under [`crate::sigverify::BackendVerifier`] and
+//! [`crate::hash::BackendHasher`]): the GPU for batches at least a crossover size, the CPU
+//! otherwise, and the CPU again for any batch the GPU fails, counted, so no verdict or
+//! digest is ever lost or wrong.
 //!
 //! One software-adapter policy for every kernel: `auto` never opens a software renderer
 //! (lavapipe/llvmpipe runs shaders on the same CPU, slower than the CPU backends), and

@@ -3,7 +3,7 @@
 //!
 //! It knows nothing of signatures, hashes or transactions and imports nothing from the
 //! modules that use it. The host code of each kernel sits beside its CPU sibling
-//! (`sigverify/gpu`, `hash/gpu.rs`) and builds on [`context`]'s helpers; wgpu is named only
+//! (`sigverify/gpu`, `hash/gpu.rs`) and builds on `context`'s helpers; wgpu is named only
 //! here and in those files, and no wgpu type appears in txpipe's public API.
 
 pub(crate) mod context;

@@ -38,7 +38,7 @@ struct State {
     entries: Vec<[u32; 2]>,
 }
 
-/// The GPU SHA-256 backend on the process-wide [`GpuContext`].
+/// The GPU SHA-256 backend on the process-wide device.
 pub struct GpuHasher {
     ctx: Arc<GpuContext>,
     batch_pipeline: wgpu::ComputePipeline,

@@ -129,6 +129,9 @@ pub enum PipelineError {
     /// The configuration is invalid.
     #[error("invalid pipeline configuration: {0}")]
     Config(String),
+    /// The account table cannot be built as configured (stripe count).
+    #[error("invalid pipeline configuration")]
+    Table(#[from] crate::state::StateError),
     /// The signature backend could not be opened (e.g. `gpu` without an adapter).
     #[error(transparent)]
     Backend(#[from] crate::sigverify::SigVerifyError),
@@ -136,8 +139,11 @@ pub enum PipelineError {
     #[error(transparent)]
     Hash(#[from] crate::hash::HashError),
     /// A thread could not be started.
-    #[error("cannot start a pipeline thread: {0}")]
-    Spawn(std::io::Error),
+    #[error("cannot start a pipeline thread")]
+    Spawn(#[source] std::io::Error),
+    /// A worker pool could not be started.
+    #[error("cannot start a pipeline worker pool")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
     /// The pipeline has stopped (a stage thread ended); nothing more can be submitted.
     #[error("the pipeline has stopped")]
     Closed,
@@ -213,15 +219,12 @@ impl Pipeline {
                 BackendHasher::open(config.backend)?.with_cpu(CpuHasher::on_calling_thread()),
             ),
         };
-        let table = Arc::new(
-            AccountsTable::new(config.stripes).map_err(|e| PipelineError::Config(e.to_string()))?,
-        );
+        let table = Arc::new(AccountsTable::new(config.stripes)?);
         table.load(config.genesis.iter().cloned());
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.worker_threads)
             .thread_name(|i| format!("txpipe-exec-{i}"))
-            .build()
-            .map_err(|e| PipelineError::Spawn(std::io::Error::other(e.to_string())))?;
+            .build()?;
         let metrics = Arc::new(Metrics::new());
         let started = Arc::new(OnceLock::new());
 
@@ -275,8 +278,7 @@ impl Pipeline {
             pool: rayon::ThreadPoolBuilder::new()
                 .num_threads(1)
                 .thread_name(|_| "txpipe-commit-hash".into())
-                .build()
-                .map_err(|e| PipelineError::Spawn(std::io::Error::other(e.to_string())))?,
+                .build()?,
             submitted: None,
         };
         driver::spawn(commit, executed_rx, out_tx, &metrics, &mut threads)?;

@@ -17,13 +17,12 @@ use crate::tx::TransactionView;
 /// Returns every block's result and the final account table.
 ///
 /// # Errors
-/// [`PipelineError::Config`] for an invalid stripe count.
+/// [`PipelineError::Table`] for an invalid stripe count.
 pub fn run_reference(
     config: &PipelineConfig,
     blocks: &[Vec<Vec<u8>>],
 ) -> Result<(Vec<BlockResult>, AccountsTable), PipelineError> {
-    let table =
-        AccountsTable::new(config.stripes).map_err(|e| PipelineError::Config(e.to_string()))?;
+    let table = AccountsTable::new(config.stripes)?;
     table.load(config.genesis.iter().cloned());
     let executor = Executor::new(config.registry.clone(), config.exec.clone());
     let mut replay_window = DedupWindow::new(config.dedup_window);

@@ -96,6 +96,9 @@ pub enum WorkloadError {
     /// A cached workload is corrupt or from another format version.
     #[error("workload cache is corrupt: {0}")]
     Corrupt(String),
+    /// A cached workload's spec could not be written or read as JSON.
+    #[error("workload cache spec")]
+    Spec(#[from] serde_json::Error),
 }
 
 /// A generated workload: the accounts to load and the signed packets, in order.
@@ -301,8 +304,7 @@ impl Workload {
     /// # Errors
     /// I/O errors.
     pub fn write_to(&self, w: &mut impl Write) -> Result<(), WorkloadError> {
-        let spec =
-            serde_json::to_vec(&self.spec).map_err(|e| WorkloadError::Corrupt(e.to_string()))?;
+        let spec = serde_json::to_vec(&self.spec)?;
         w.write_all(MAGIC)?;
         w.write_all(&(spec.len() as u64).to_le_bytes())?;
         w.write_all(&spec)?;
@@ -341,8 +343,7 @@ impl Workload {
         }
         let mut spec = vec![0u8; spec_len as usize];
         r.read_exact(&mut spec)?;
-        let spec: WorkloadSpec =
-            serde_json::from_slice(&spec).map_err(|e| WorkloadError::Corrupt(e.to_string()))?;
+        let spec: WorkloadSpec = serde_json::from_slice(&spec)?;
         let n = read_u64(r)?;
         if n != spec.accounts as u64 {
             return Err(corrupt("account count differs from spec"));

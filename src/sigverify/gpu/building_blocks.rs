@@ -139,7 +139,7 @@ impl BuildingBlocks {
         self.field_op(op, &pairs)
     }
 
-    /// SHA-512 of each message (any length up to [`super::sigverify::MAX_MESSAGE_BYTES`]).
+    /// SHA-512 of each message (any length up to [`crate::sigverify::MAX_MESSAGE_BYTES`]).
     ///
     /// # Errors
     /// [`GpuError`] when the GPU fails.
