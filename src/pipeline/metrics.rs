@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::outcome::OutcomeCounts;
-use super::StageId;
+use super::stage_id::StageId;
 
 /// Live counters of one stage (updated by its thread).
 #[derive(Debug, Default)]

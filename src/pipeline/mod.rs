@@ -21,6 +21,7 @@ mod driver;
 mod metrics;
 mod outcome;
 pub mod reference;
+mod stage_id;
 mod stages;
 #[cfg(feature = "test-support")]
 pub mod workload;
@@ -32,9 +33,9 @@ use std::time::Instant;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 pub use dedup::DedupWindow;
-pub use driver::StageId;
 pub use metrics::{MetricsSnapshot, SigverifyShare, StageMetrics};
 pub use outcome::{BlockResult, Commit, OutcomeCounts, TxOutcome};
+pub use stage_id::StageId;
 
 use crate::backend::BackendChoice;
 use crate::execute::{ExecConfig, ProgramRegistry};

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::StageId;
+use super::stage_id::StageId;
 use crate::execute::TxError;
 use crate::tx::ParseError;
 use crate::Hash;

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::dedup::DedupWindow;
-use super::driver::{Ran, Stage, StageId};
+use super::driver::{Ran, Stage};
 use super::metrics::{Metrics, MetricsSnapshot, SigverifyShare, StageMetrics};
 use super::outcome::{BlockResult, Commit, OutcomeCounts, TxOutcome};
+use super::stage_id::StageId;
 use super::{BlockIn, STAGE_THREADS};
 use crate::execute::{ExecTx, Executor, TxError, TxResult};
 use crate::hash::{merkle, BackendHasher, BatchHasher};
