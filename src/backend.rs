@@ -8,10 +8,22 @@
 //! One software-adapter policy for every kernel: `auto` never opens a software renderer
 //! (lavapipe/llvmpipe runs shaders on the same CPU, slower than the CPU backends), and
 //! decides so before compiling anything; `gpu` uses whatever adapter there is.
+//!
+//! # Recovery
+//! - A batch the GPU fails (an error, a timeout, a lost device) runs again on the CPU:
+//!   nothing is lost, the failure is counted and kept ([`Router::last_gpu_error`]).
+//! - A [`Breaker`] stops paying for a GPU that keeps failing: after `threshold` failed
+//!   batches in a row every batch goes to the CPU for `cool_down`; then the GPU is tried
+//!   again (one success closes the breaker, one more failure opens it again).
+//! - The GPU backends rebuild themselves after a device loss (a new device, kernels and
+//!   buffers on their next batch), so a later batch can run on the GPU again.
+//! - Items a GPU kernel does not take (a message over its per-invocation cap) are
+//!   separated before the batch and run on the CPU: a routing, not a fault.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::error::error_chain;
 
@@ -100,7 +112,7 @@ impl WorkCounts {
         )
     }
 
-    fn add(&self, backend: Backend, units: u64) {
+    pub(crate) fn add(&self, backend: Backend, units: u64) {
         let counter = match backend {
             Backend::Gpu => &self.gpu,
             Backend::Cpu => &self.cpu,
@@ -109,14 +121,38 @@ impl WorkCounts {
     }
 }
 
+/// When to stop sending batches to a failing GPU, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breaker {
+    /// Failed GPU batches in a row that open the breaker (at least 1).
+    pub threshold: u32,
+    /// How long every batch then goes to the CPU before the GPU is tried again.
+    pub cool_down: Duration,
+}
+
+impl Default for Breaker {
+    /// Three failures in a row; ten seconds on the CPU.
+    fn default() -> Self {
+        Self {
+            threshold: 3,
+            cool_down: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Routes batches between a CPU backend (always there) and an optional GPU backend `G`,
-/// falls back to the CPU when the GPU fails, and counts what ran where.
+/// falls back to the CPU when the GPU fails, stops trying a GPU that keeps failing for a
+/// while ([`Breaker`]), and counts what ran where.
 pub(crate) struct Router<G: ?Sized> {
     choice: BackendChoice,
     gpu: Option<Box<G>>,
     gpu_label: Option<String>,
     gpu_failures: AtomicU64,
     last_gpu_error: Mutex<Option<String>>,
+    breaker: Breaker,
+    failures_in_a_row: AtomicU32,
+    open_until: Mutex<Option<Instant>>,
+    breaker_trips: AtomicU64,
 }
 
 impl<G: ?Sized> std::fmt::Debug for Router<G> {
@@ -142,6 +178,54 @@ impl<G: ?Sized> Router<G> {
             gpu_label,
             gpu_failures: AtomicU64::new(0),
             last_gpu_error: Mutex::new(None),
+            breaker: Breaker::default(),
+            failures_in_a_row: AtomicU32::new(0),
+            open_until: Mutex::new(None),
+            breaker_trips: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets the circuit breaker's rule.
+    pub(crate) fn set_breaker(&mut self, breaker: Breaker) {
+        self.breaker = Breaker {
+            threshold: breaker.threshold.max(1),
+            ..breaker
+        };
+    }
+
+    /// The GPU backend, if one is open.
+    pub(crate) fn gpu(&self) -> Option<&G> {
+        self.gpu.as_deref()
+    }
+
+    /// Whether the breaker keeps batches off the GPU now.
+    pub(crate) fn breaker_open(&self) -> bool {
+        match self.open_until.lock() {
+            Ok(until) => until.is_some_and(|t| Instant::now() < t),
+            Err(_) => false,
+        }
+    }
+
+    /// Times the breaker opened.
+    pub(crate) fn breaker_trips(&self) -> u64 {
+        self.breaker_trips.load(Ordering::Relaxed)
+    }
+
+    fn gpu_succeeded(&self) {
+        self.failures_in_a_row.store(0, Ordering::Relaxed);
+    }
+
+    fn gpu_failed(&self, error: String) {
+        self.gpu_failures.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_gpu_error.lock() {
+            *last = Some(error);
+        }
+        let in_a_row = self.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if in_a_row >= self.breaker.threshold {
+            if let Ok(mut until) = self.open_until.lock() {
+                *until = Some(Instant::now() + self.breaker.cool_down);
+                self.breaker_trips.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -170,12 +254,18 @@ impl<G: ?Sized> Router<G> {
     }
 
     /// The backend a batch of `len` items goes to (before any fall-back), when batches
-    /// below `crossover` items stay on the CPU in `auto` mode.
+    /// below `crossover` items stay on the CPU in `auto` mode; the CPU while the breaker
+    /// is open.
     pub(crate) fn route(&self, len: usize, crossover: usize) -> Backend {
-        match (self.choice, &self.gpu) {
-            (BackendChoice::Gpu, Some(_)) => Backend::Gpu,
-            (BackendChoice::Auto, Some(_)) if len >= crossover => Backend::Gpu,
-            _ => Backend::Cpu,
+        let wanted = match (self.choice, &self.gpu) {
+            (BackendChoice::Gpu, Some(_)) => true,
+            (BackendChoice::Auto, Some(_)) => len >= crossover,
+            _ => false,
+        };
+        if wanted && !self.breaker_open() {
+            Backend::Gpu
+        } else {
+            Backend::Cpu
         }
     }
 
@@ -210,21 +300,54 @@ impl<G: ?Sized> Router<G> {
         if let (Backend::Gpu, Some(gpu)) = (self.route(len, crossover), &self.gpu) {
             match on_gpu(gpu, out) {
                 Ok(()) => {
+                    self.gpu_succeeded();
                     counts.add(Backend::Gpu, units);
                     return Ok(Backend::Gpu);
                 }
-                Err(e) => {
-                    self.gpu_failures.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut last) = self.last_gpu_error.lock() {
-                        *last = Some(error_chain(&e));
-                    }
-                }
+                Err(e) => self.gpu_failed(error_chain(&e)),
             }
         }
         on_cpu(out)?;
         counts.add(Backend::Cpu, units);
         Ok(Backend::Cpu)
     }
+}
+
+/// Runs a batch with the items over `limit` (by `len`) taken out: `apart` runs those, `rest`
+/// the others, each into its own slice of outputs, which are then put back in order.
+/// Returns what `rest` returned (the CPU when every item was over the limit) and the
+/// number of items taken out.
+///
+/// # Errors
+/// What `apart` or `rest` returns.
+pub(crate) fn with_oversized_apart<I: Copy, O: Copy + Default, E>(
+    items: &[I],
+    out: &mut [O],
+    limit: usize,
+    len: impl Fn(&I) -> usize,
+    apart: impl FnOnce(&[I], &mut [O]) -> Result<(), E>,
+    rest: impl FnOnce(&[I], &mut [O]) -> Result<Backend, E>,
+) -> Result<(Backend, usize), E> {
+    if items.iter().all(|i| len(i) <= limit) {
+        return rest(items, out).map(|b| (b, 0));
+    }
+    let (big, small): (Vec<usize>, Vec<usize>) =
+        (0..items.len()).partition(|&i| len(&items[i]) > limit);
+    let pick = |idx: &[usize]| idx.iter().map(|&i| items[i]).collect::<Vec<I>>();
+    let mut big_out = vec![O::default(); big.len()];
+    apart(&pick(&big), &mut big_out)?;
+    let mut small_out = vec![O::default(); small.len()];
+    let used = if small.is_empty() {
+        Backend::Cpu
+    } else {
+        rest(&pick(&small), &mut small_out)?
+    };
+    for (&i, o) in big.iter().zip(big_out).chain(small.iter().zip(small_out)) {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = o;
+        }
+    }
+    Ok((used, big.len()))
 }
 
 #[cfg(test)]
@@ -261,6 +384,107 @@ mod tests {
             (none.name(), auto.name(), gpu.name(), cpu.name()),
             ("cpu", "auto", "gpu", "cpu")
         );
+    }
+
+    #[test]
+    fn the_breaker_opens_after_failures_in_a_row_and_closes_after_a_success() {
+        let mut r: Router<()> = Router::new(BackendChoice::Gpu, Some(Box::new(())), None);
+        r.set_breaker(Breaker {
+            threshold: 2,
+            cool_down: Duration::from_millis(150),
+        });
+        let counts = WorkCounts::default();
+        let calls = AtomicU32::new(0);
+        let fail = |_: &(), _: &mut [u8]| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            Err(Boom)
+        };
+        let cpu = |_: &mut [u8]| Ok(());
+        let mut out = [0u8; 1];
+        for _ in 0..2 {
+            assert_eq!(
+                r.run(1, 1, 1, &counts, &mut out[..], fail, cpu).ok(),
+                Some(Backend::Cpu)
+            );
+        }
+        assert!(r.breaker_open());
+        assert_eq!(r.breaker_trips(), 1);
+        // open: the GPU is not even tried
+        assert_eq!(r.route(1, 1), Backend::Cpu);
+        assert_eq!(
+            r.run(1, 1, 1, &counts, &mut out[..], fail, cpu).ok(),
+            Some(Backend::Cpu)
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+        // after the cool-down one more failure opens it again at once
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(r.route(1, 1), Backend::Gpu);
+        assert_eq!(
+            r.run(1, 1, 1, &counts, &mut out[..], fail, cpu).ok(),
+            Some(Backend::Cpu)
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        assert!(r.breaker_open());
+        assert_eq!(r.breaker_trips(), 2);
+        // a success after the next cool-down closes it
+        std::thread::sleep(Duration::from_millis(200));
+        let ok = |_: &(), _: &mut [u8]| Ok::<(), Boom>(());
+        assert_eq!(
+            r.run(1, 1, 1, &counts, &mut out[..], ok, cpu).ok(),
+            Some(Backend::Gpu)
+        );
+        assert_eq!(
+            r.run(1, 1, 1, &counts, &mut out[..], fail, cpu).ok(),
+            Some(Backend::Cpu)
+        );
+        assert!(
+            !r.breaker_open(),
+            "one failure after a success does not open it"
+        );
+        assert_eq!(r.gpu_failures(), 4);
+    }
+
+    #[test]
+    fn oversized_items_run_apart_and_come_back_in_order() {
+        let items = [1usize, 50, 2, 70, 3];
+        let mut out = [0usize; 5];
+        let (used, apart) = with_oversized_apart(
+            &items,
+            &mut out,
+            10,
+            |&i| i,
+            |big, o| {
+                assert_eq!(big, &[50, 70]);
+                for (x, y) in big.iter().zip(o.iter_mut()) {
+                    *y = x + 1000;
+                }
+                Ok::<(), Boom>(())
+            },
+            |small, o| {
+                assert_eq!(small, &[1, 2, 3]);
+                for (x, y) in small.iter().zip(o.iter_mut()) {
+                    *y = x + 100;
+                }
+                Ok(Backend::Gpu)
+            },
+        )
+        .expect("runs");
+        assert_eq!((used, apart), (Backend::Gpu, 2));
+        assert_eq!(out, [101, 1050, 102, 1070, 103]);
+        let mut out = [0usize; 2];
+        let (used, apart) = with_oversized_apart(
+            &[99usize, 98],
+            &mut out,
+            10,
+            |&i| i,
+            |_, o| {
+                o.fill(7);
+                Ok::<(), Boom>(())
+            },
+            |_, _| unreachable!("nothing is small"),
+        )
+        .expect("runs");
+        assert_eq!((used, apart, out), (Backend::Cpu, 2, [7, 7]));
     }
 
     #[test]

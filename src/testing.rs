@@ -496,6 +496,10 @@ impl<B: crate::sigverify::SigVerifier> crate::sigverify::SigVerifier for FaultIn
         self.inner.name()
     }
 
+    fn max_message_len(&self) -> usize {
+        self.inner.max_message_len()
+    }
+
     fn verify_into(
         &self,
         items: &[crate::sigverify::SigItem<'_>],
@@ -512,6 +516,10 @@ impl<B: crate::sigverify::SigVerifier> crate::sigverify::SigVerifier for FaultIn
 impl<B: crate::hash::BatchHasher> crate::hash::BatchHasher for FaultInjector<B> {
     fn name(&self) -> &'static str {
         self.inner.name()
+    }
+
+    fn max_message_len(&self) -> usize {
+        self.inner.max_message_len()
     }
 
     fn sha256_batch(

@@ -39,6 +39,9 @@ impl BatchHasher for Shared {
     fn name(&self) -> &'static str {
         self.0.name()
     }
+    fn max_message_len(&self) -> usize {
+        self.0.max_message_len()
+    }
     fn sha256_batch(&self, m: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
         self.0.sha256_batch(m, out)
     }
@@ -208,11 +211,20 @@ fn oversized_message_falls_back_to_cpu() {
         g.sha256_vec(&[&big]),
         Err(HashError::Unsupported(_))
     ));
+    // exactly at the cap: on the GPU, exact
+    let at_cap = vec![9u8; txpipe::hash::MAX_GPU_MESSAGE_BYTES];
+    assert_eq!(
+        g.sha256_vec(&[&at_cap]).expect("at the cap"),
+        vec![sha256(&at_cap)]
+    );
+    // past it: a routing to the CPU, not a GPU failure
     let backend = gpu_backend(g);
-    let got = backend.sha256_vec(&[b"abc", &big]).expect("fall-back");
-    assert_eq!(got[1], sha256(&big));
-    assert_eq!(backend.stats().gpu_failures, 1);
-    assert_eq!(backend.stats().cpu_messages, 2);
+    let got = backend.sha256_vec(&[b"abc", &big]).expect("routed");
+    assert_eq!(got, vec![sha256(b"abc"), sha256(&big)]);
+    let s = backend.stats();
+    assert_eq!(s.gpu_failures, 0);
+    assert_eq!(s.oversized_on_cpu, 1);
+    assert_eq!((s.gpu_messages, s.cpu_messages), (1, 1));
 }
 
 fn cli_hash_gpu() {

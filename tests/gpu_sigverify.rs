@@ -192,6 +192,9 @@ impl SigVerifier for Shared {
     fn name(&self) -> &'static str {
         self.0.name()
     }
+    fn max_message_len(&self) -> usize {
+        self.0.max_message_len()
+    }
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
         self.0.verify_into(items, out)
     }

@@ -7,11 +7,13 @@
 //! the same one.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::error::{Cause, GpuError};
 use super::report::{AdapterReport, PipelineTiming, StartupReport};
+use super::GpuTimeout;
 
 /// The process-wide GPU context. See the module documentation.
 pub(crate) struct GpuContext {
@@ -22,8 +24,9 @@ pub(crate) struct GpuContext {
     pipeline_cache: Option<wgpu::PipelineCache>,
     cache_path: Option<PathBuf>,
     uncaptured: Arc<Mutex<Option<Cause>>>,
+    lost: Arc<AtomicBool>,
     startup: Mutex<StartupReport>,
-    timeout: Duration,
+    timeout: GpuTimeout,
     // Kept last so it outlives the device.
     _instance: wgpu::Instance,
 }
@@ -54,10 +57,9 @@ impl PollFailure {
     }
 }
 
-static SHARED: OnceLock<Result<Arc<GpuContext>, GpuError>> = OnceLock::new();
-
-/// Default time a batch may take on the GPU before it is declared failed.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The process-wide context: `None` before the first use; a context that was lost is
+/// replaced on the next use; only "no adapter" is remembered as an error.
+static SHARED: Mutex<Option<Result<Arc<GpuContext>, GpuError>>> = Mutex::new(None);
 
 fn device_type_rank(t: wgpu::DeviceType) -> u32 {
     match t {
@@ -146,15 +148,55 @@ fn sanitize(s: &str) -> String {
 }
 
 impl GpuContext {
-    /// The process-wide context, created on first use. A failure is cached too: the
-    /// process does not retry opening a device that is not there.
+    /// The process-wide context, created on first use, and created anew when the device
+    /// was lost (a driver reset, [`crate::gpu::lose_device`]): kernels built on the old one
+    /// notice with [`GpuContext::is_lost`] and rebuild on the new one. "No adapter" is
+    /// remembered (the process does not look again for a device that is not there); a
+    /// device that fails to open is tried again on the next call.
     ///
     /// # Errors
     /// [`GpuError::NoAdapter`] or [`GpuError::RequestDevice`].
     pub(crate) fn shared() -> Result<Arc<GpuContext>, GpuError> {
-        SHARED
-            .get_or_init(|| GpuContext::open().map(Arc::new))
-            .clone()
+        let mut shared = SHARED
+            .lock()
+            .map_err(|_| GpuError::RequestDevice(Cause::msg("GPU context lock poisoned")))?;
+        match &*shared {
+            Some(Ok(ctx)) if !ctx.is_lost() => return Ok(Arc::clone(ctx)),
+            Some(Err(e @ GpuError::NoAdapter(_))) => return Err(e.clone()),
+            _ => {}
+        }
+        let opened = GpuContext::open().map(Arc::new);
+        *shared = Some(opened.clone());
+        opened
+    }
+
+    /// The process-wide context if one is open (lost or not), without opening one.
+    pub(crate) fn current() -> Option<Arc<GpuContext>> {
+        match SHARED.lock().ok()?.as_ref() {
+            Some(Ok(ctx)) => Some(Arc::clone(ctx)),
+            _ => None,
+        }
+    }
+
+    /// Whether the device has been lost (destroyed, reset by the driver): nothing can run
+    /// on it any more, and [`GpuContext::shared`] opens a new one.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// After a failed batch: lets wgpu deliver a pending device-loss notice (it arrives on
+    /// a poll), then says whether the device is lost.
+    pub(crate) fn check_lost(&self) -> bool {
+        if !self.is_lost() {
+            let _ = self.device.poll(wgpu::PollType::Poll);
+        }
+        self.is_lost()
+    }
+
+    /// Destroys the device, as a driver reset would (fault injection).
+    #[cfg(feature = "test-support")]
+    pub(crate) fn destroy(&self) {
+        self.device.destroy();
     }
 
     /// Opens a new context on the preferred adapter. Prefer [`GpuContext::shared`].
@@ -197,7 +239,10 @@ impl GpuContext {
             }
         }));
         let sink = Arc::clone(&uncaptured);
+        let lost = Arc::new(AtomicBool::new(false));
+        let lost_flag = Arc::clone(&lost);
         device.set_device_lost_callback(move |reason, msg| {
+            lost_flag.store(true, Ordering::SeqCst);
             if let Ok(mut slot) = sink.lock() {
                 *slot = Some(Cause::msg(format!("device lost ({reason:?}): {msg}")));
             }
@@ -233,10 +278,7 @@ impl GpuContext {
             None
         };
 
-        let timeout = std::env::var("TXPIPE_GPU_TIMEOUT_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        let timeout = GpuTimeout::default_for(info.device_type == wgpu::DeviceType::Cpu);
 
         let startup = StartupReport {
             device_open: t0.elapsed(),
@@ -253,6 +295,7 @@ impl GpuContext {
             pipeline_cache,
             cache_path,
             uncaptured,
+            lost,
             startup: Mutex::new(startup),
             timeout,
             _instance: instance,
@@ -280,11 +323,6 @@ impl GpuContext {
     /// The wgpu queue.
     pub(crate) fn queue(&self) -> &wgpu::Queue {
         &self.queue
-    }
-
-    /// Information on the adapter in use.
-    pub(crate) fn adapter_info(&self) -> &wgpu::AdapterInfo {
-        &self.info
     }
 
     /// The device limits (the adapter's own limits were requested).
@@ -378,8 +416,8 @@ impl GpuContext {
         }
     }
 
-    /// Submits command buffers inside an error scope and waits for them with the context's
-    /// timeout.
+    /// Submits command buffers inside an error scope and waits for them, at most
+    /// `timeout`.
     ///
     /// # Errors
     /// [`GpuError::Submission`] on a validation/out-of-memory error or device loss,
@@ -387,9 +425,10 @@ impl GpuContext {
     pub(crate) fn submit_and_wait(
         &self,
         commands: impl IntoIterator<Item = wgpu::CommandBuffer>,
+        timeout: Duration,
     ) -> Result<(), GpuError> {
         let index = self.submit(commands)?;
-        self.wait(index)
+        self.wait(index, timeout)
     }
 
     /// Submits command buffers inside an error scope (validation and out-of-memory errors
@@ -404,6 +443,9 @@ impl GpuContext {
         if let Some(e) = self.take_uncaptured_error() {
             return Err(GpuError::Submission(e));
         }
+        if self.is_lost() {
+            return Err(GpuError::Submission(Cause::msg("the device was lost")));
+        }
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let val = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let index = self.queue.submit(commands);
@@ -415,12 +457,33 @@ impl GpuContext {
         Ok(index)
     }
 
-    /// Waits for a submission with the context's timeout.
+    /// The timeout this device's kernels start from (see [`GpuTimeout`]).
+    pub(crate) fn default_timeout(&self) -> GpuTimeout {
+        self.timeout
+    }
+
+    /// Largest buffer a shader may bind as storage (bytes).
+    pub(crate) fn storage_limit(&self) -> u64 {
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
+    }
+
+    /// Largest buffer of any kind (bytes).
+    pub(crate) fn buffer_limit(&self) -> u64 {
+        self.limits.max_buffer_size
+    }
+
+    /// Waits for a submission, at most `timeout`.
     ///
     /// # Errors
     /// [`GpuError::Timeout`] or [`GpuError::Submission`] (device lost).
-    pub(crate) fn wait(&self, index: wgpu::SubmissionIndex) -> Result<(), GpuError> {
-        self.poll_wait(Some(index), Some(self.timeout))
+    pub(crate) fn wait(
+        &self,
+        index: wgpu::SubmissionIndex,
+        timeout: Duration,
+    ) -> Result<(), GpuError> {
+        self.poll_wait(Some(index), Some(timeout))
             .map_err(|e| e.into_error(GpuError::Submission))?;
         if let Some(e) = self.take_uncaptured_error() {
             return Err(GpuError::Submission(e));
@@ -454,9 +517,7 @@ impl GpuContext {
             timeout,
         }) {
             Ok(_) => Ok(()),
-            Err(wgpu::PollError::Timeout) => {
-                Err(PollFailure::Timeout(timeout.unwrap_or(self.timeout)))
-            }
+            Err(wgpu::PollError::Timeout) => Err(PollFailure::Timeout(timeout.unwrap_or_default())),
             Err(e) => Err(PollFailure::Failed(Cause::new(e))),
         }
     }
@@ -470,8 +531,9 @@ impl GpuContext {
         &self,
         buffer: &wgpu::Buffer,
         size: u64,
+        timeout: Duration,
     ) -> Result<Vec<u8>, GpuError> {
-        self.read_mapped_after(buffer, size, None)
+        self.read_mapped_after(buffer, size, None, timeout)
     }
 
     /// As [`GpuContext::read_mapped`], but waits only for submission `after` (the one that
@@ -484,6 +546,7 @@ impl GpuContext {
         buffer: &wgpu::Buffer,
         size: u64,
         after: Option<wgpu::SubmissionIndex>,
+        timeout: Duration,
     ) -> Result<Vec<u8>, GpuError> {
         if size == 0 {
             return Ok(Vec::new());
@@ -493,15 +556,15 @@ impl GpuContext {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.poll_wait(after, Some(self.timeout))
+        self.poll_wait(after, Some(timeout))
             .map_err(|e| e.into_error(GpuError::Readback))?;
         let mapped = match rx.try_recv() {
             Ok(r) => r,
             Err(_) => {
                 // The callback fires on a later poll: wait for everything submitted so far.
-                self.poll_wait(None, Some(self.timeout))
+                self.poll_wait(None, Some(timeout))
                     .map_err(|e| e.into_error(GpuError::Readback))?;
-                rx.recv_timeout(self.timeout)
+                rx.recv_timeout(timeout)
                     .map_err(|e| GpuError::Readback(Cause::new(e)))?
             }
         };
@@ -540,55 +603,85 @@ impl GpuContext {
     }
 }
 
+/// The capacity a buffer of `capacity` bytes needs for `size` bytes: itself when it is
+/// enough, else at least double (rounded to 256 bytes) but never past `limit`; `None` when
+/// `size` is over `limit`.
+fn grown_capacity(capacity: u64, size: u64, limit: u64) -> Option<u64> {
+    if size > limit {
+        return None;
+    }
+    let size = size.max(16).next_multiple_of(256).min(limit);
+    if capacity >= size {
+        return Some(capacity);
+    }
+    Some(size.max(capacity.saturating_mul(2).min(limit)))
+}
+
 /// A buffer that is reused across batches and only reallocated when a batch needs more
-/// room (then at least doubling), so steady-state batches allocate nothing.
+/// room (then at least doubling, but never past `limit`, the device's limit for this kind
+/// of buffer), so steady-state batches allocate nothing and growth never asks the device
+/// for a buffer it cannot give.
 #[derive(Debug)]
 pub(crate) struct GrowableBuffer {
     label: &'static str,
     usage: wgpu::BufferUsages,
+    limit: u64,
     buffer: Option<wgpu::Buffer>,
     capacity: u64,
     generation: u64,
 }
 
 impl GrowableBuffer {
-    /// A buffer with no storage yet.
-    pub(crate) fn new(label: &'static str, usage: wgpu::BufferUsages) -> Self {
+    /// A buffer with no storage yet, never larger than `limit` bytes.
+    pub(crate) fn new(label: &'static str, usage: wgpu::BufferUsages, limit: u64) -> Self {
         Self {
             label,
             usage,
+            limit,
             buffer: None,
             capacity: 0,
             generation: 0,
         }
     }
 
-    /// A storage buffer the host writes and shaders read/write.
-    pub(crate) fn storage(label: &'static str) -> Self {
+    /// A storage buffer the host writes and shaders read/write, within the device's
+    /// storage binding limit.
+    pub(crate) fn storage(label: &'static str, ctx: &GpuContext) -> Self {
         Self::new(
             label,
             wgpu::BufferUsages::STORAGE
                 | wgpu::BufferUsages::COPY_DST
                 | wgpu::BufferUsages::COPY_SRC,
+            ctx.storage_limit(),
         )
     }
 
-    /// A buffer the host maps to read results back.
-    pub(crate) fn readback(label: &'static str) -> Self {
+    /// A buffer the host maps to read results back, within the device's buffer limit.
+    pub(crate) fn readback(label: &'static str, ctx: &GpuContext) -> Self {
         Self::new(
             label,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            ctx.buffer_limit(),
         )
     }
 
     /// Makes sure the buffer holds at least `size` bytes; returns true when it was
     /// (re)allocated (bind groups referring to it must then be rebuilt).
-    pub(crate) fn ensure(&mut self, device: &wgpu::Device, size: u64) -> bool {
-        let size = size.max(16).next_multiple_of(256);
-        if self.buffer.is_some() && self.capacity >= size {
-            return false;
-        }
-        let capacity = size.max(self.capacity.saturating_mul(2));
+    ///
+    /// # Errors
+    /// [`GpuError::Limits`] when `size` is over the limit (the caller must split its work
+    /// to fit); the buffer is then left as it was.
+    pub(crate) fn ensure(&mut self, device: &wgpu::Device, size: u64) -> Result<bool, GpuError> {
+        let capacity = match grown_capacity(self.capacity, size, self.limit) {
+            Some(c) if self.buffer.is_none() || c > self.capacity => c,
+            Some(_) => return Ok(false),
+            None => {
+                return Err(GpuError::Limits(format!(
+                    "{}: {size} bytes asked, the device allows {}",
+                    self.label, self.limit
+                )))
+            }
+        };
         self.buffer = Some(device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(self.label),
             size: capacity,
@@ -597,7 +690,7 @@ impl GrowableBuffer {
         }));
         self.capacity = capacity;
         self.generation += 1;
-        true
+        Ok(true)
     }
 
     /// The buffer, once [`GrowableBuffer::ensure`] has been called.
@@ -608,5 +701,28 @@ impl GrowableBuffer {
     /// Incremented on every reallocation.
     pub(crate) fn generation(&self) -> u64 {
         self.generation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grown_capacity;
+
+    #[test]
+    fn buffers_grow_by_doubling_but_never_past_the_limit() {
+        let limit = 128 << 20;
+        assert_eq!(grown_capacity(0, 1, limit), Some(256));
+        assert_eq!(grown_capacity(1024, 1000, limit), Some(1024));
+        assert_eq!(grown_capacity(1024, 1025, limit), Some(2048));
+        assert_eq!(grown_capacity(1024, 5000, limit), Some(5120));
+        // doubling would pass the limit: clamped to it
+        assert_eq!(
+            grown_capacity(100 << 20, (100 << 20) + 1, limit),
+            Some(limit)
+        );
+        // exactly the limit, even when not a multiple of 256
+        assert_eq!(grown_capacity(0, 1000, 1000), Some(1000));
+        // past the limit: refused, so the caller splits its work
+        assert_eq!(grown_capacity(1024, limit + 1, limit), None);
     }
 }

@@ -10,11 +10,67 @@ pub(crate) mod context;
 mod error;
 mod report;
 
-pub use context::{cache_dir, DEFAULT_TIMEOUT};
+pub use context::cache_dir;
 pub use error::{Cause, GpuError};
 pub use report::{AdapterReport, PipelineTiming, StartupReport};
 
+use std::time::Duration;
+
 use context::GpuContext;
+
+/// How long one GPU submission may take before it is declared failed (and its work
+/// redone on the CPU): `base + per_item × items`, so a large batch gets the time it
+/// needs and a hung device is noticed in seconds, not minutes.
+///
+/// Defaults: on a hardware adapter 2 s + 100 µs per item (a signature, or a unit of
+/// hashing); on a software adapter (lavapipe, ~1 ms per signature) 10 s + 20 ms per item.
+/// `TXPIPE_GPU_TIMEOUT_MS` and `TXPIPE_GPU_TIMEOUT_PER_ITEM_US` override the two parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GpuTimeout {
+    /// Time allowed to any submission.
+    pub base: Duration,
+    /// Time added per item of work in the submission.
+    pub per_item: Duration,
+}
+
+impl GpuTimeout {
+    /// The time allowed to a submission of `items` items.
+    pub fn for_items(&self, items: usize) -> Duration {
+        let items = u32::try_from(items).unwrap_or(u32::MAX);
+        self.base
+            .saturating_add(self.per_item.saturating_mul(items))
+    }
+
+    /// The default for an adapter (see the type's docs), with the environment's overrides.
+    pub(crate) fn default_for(software: bool) -> Self {
+        let env_u64 = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+        let (base, per_item) = if software {
+            (Duration::from_secs(10), Duration::from_millis(20))
+        } else {
+            (Duration::from_secs(2), Duration::from_micros(100))
+        };
+        Self {
+            base: env_u64("TXPIPE_GPU_TIMEOUT_MS").map_or(base, Duration::from_millis),
+            per_item: env_u64("TXPIPE_GPU_TIMEOUT_PER_ITEM_US")
+                .map_or(per_item, Duration::from_micros),
+        }
+    }
+}
+
+/// Fault injection: destroys the process-wide device, as a driver reset or a GPU fault
+/// would. Work in flight on it fails; every GPU backend must then redo that work on the
+/// CPU and, on its next batch, open a new device and rebuild its kernels. Returns whether
+/// a device was open.
+#[cfg(feature = "test-support")]
+pub fn lose_device() -> bool {
+    match GpuContext::current() {
+        Some(ctx) => {
+            ctx.destroy();
+            true
+        }
+        None => false,
+    }
+}
 
 /// Lists every adapter wgpu finds on this machine, marking the one txpipe would use.
 pub fn adapters_report() -> Vec<AdapterReport> {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{check_lengths, BatchHasher, HashError};
 use crate::gpu::context::{GpuContext, GrowableBuffer};
-use crate::gpu::{Cause, GpuError};
+use crate::gpu::{Cause, GpuError, GpuTimeout};
 use crate::Hash;
 
 const WGSL: &str = include_str!("../../shaders/sha256.wgsl");
@@ -26,7 +26,13 @@ const CHAIN_ITERS_PER_DISPATCH: u32 = 8192;
 /// [`HashError::Unsupported`] and a [`crate::hash::BackendHasher`] hashes them on the CPU.
 pub const MAX_GPU_MESSAGE_BYTES: usize = 2 << 20;
 
+/// The pipelines and buffers of a hasher on one device: replaced whole after a device
+/// loss; its buffers are replaced after any failed batch (a timed-out batch may still hold
+/// them).
 struct State {
+    ctx: Arc<GpuContext>,
+    batch_pipeline: wgpu::ComputePipeline,
+    chain_pipeline: wgpu::ComputePipeline,
     params: wgpu::Buffer,
     data: GrowableBuffer,
     index: GrowableBuffer,
@@ -38,13 +44,67 @@ struct State {
     entries: Vec<[u32; 2]>,
 }
 
+impl State {
+    /// Compiles the two pipelines on the process-wide device (a new one after a loss).
+    fn open() -> Result<Self, GpuError> {
+        let ctx = GpuContext::shared()?;
+        let batch_pipeline = ctx.compute_pipeline("sha256_batch", WGSL, "sha256_batch", None)?;
+        let chain_pipeline = ctx.compute_pipeline("sha256_chain", WGSL, "sha256_chain", None)?;
+        ctx.save_pipeline_cache();
+        let params = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sha256 params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(Self {
+            data: GrowableBuffer::storage("sha256 data", &ctx),
+            index: GrowableBuffer::storage("sha256 index", &ctx),
+            out: GrowableBuffer::storage("sha256 out", &ctx),
+            remaining: GrowableBuffer::storage("sha256 remaining", &ctx),
+            readback: GrowableBuffer::readback("sha256 readback", &ctx),
+            words: Vec::new(),
+            entries: Vec::new(),
+            params,
+            batch_pipeline,
+            chain_pipeline,
+            ctx,
+        })
+    }
+
+    /// New buffers on the same device, after a failed batch.
+    fn fresh_buffers(&mut self) {
+        let ctx = Arc::clone(&self.ctx);
+        self.data = GrowableBuffer::storage("sha256 data", &ctx);
+        self.index = GrowableBuffer::storage("sha256 index", &ctx);
+        self.out = GrowableBuffer::storage("sha256 out", &ctx);
+        self.remaining = GrowableBuffer::storage("sha256 remaining", &ctx);
+        self.readback = GrowableBuffer::readback("sha256 readback", &ctx);
+    }
+
+    /// Gives back the staging vectors' peak capacity once it is much larger than their use.
+    fn trim(&mut self) {
+        const KEEP: usize = 1 << 20;
+        if self.words.capacity() > KEEP && self.words.capacity() > 2 * self.words.len() {
+            self.words.shrink_to(self.words.len().max(KEEP));
+        }
+        if self.entries.capacity() > KEEP && self.entries.capacity() > 2 * self.entries.len() {
+            self.entries.shrink_to(self.entries.len().max(KEEP));
+        }
+    }
+}
+
 /// The GPU SHA-256 backend on the process-wide device.
+///
+/// A failed batch (an error, a timeout, a lost device) is an error, never a digest:
+/// [`super::BackendHasher`] redoes it on the CPU. The hasher recovers by itself: after a
+/// failure its buffers are made anew, and after a device loss the next batch opens a new
+/// device and compiles its pipelines again.
 pub struct GpuHasher {
-    ctx: Arc<GpuContext>,
-    batch_pipeline: wgpu::ComputePipeline,
-    chain_pipeline: wgpu::ComputePipeline,
     state: Mutex<State>,
+    timeout: Mutex<GpuTimeout>,
     max_invocations: u64,
+    max_chunk_bytes: u64,
 }
 
 impl std::fmt::Debug for GpuHasher {
@@ -65,37 +125,37 @@ impl GpuHasher {
     /// # Errors
     /// [`GpuError`] when there is no adapter or the shader cannot be compiled.
     pub fn open() -> Result<Self, GpuError> {
-        let ctx = GpuContext::shared()?;
-        let batch_pipeline = ctx.compute_pipeline("sha256_batch", WGSL, "sha256_batch", None)?;
-        let chain_pipeline = ctx.compute_pipeline("sha256_chain", WGSL, "sha256_chain", None)?;
-        ctx.save_pipeline_cache();
-        let params = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sha256 params"),
-            size: 16,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let state = State::open()?;
+        let ctx = Arc::clone(&state.ctx);
         // Items per dispatch: bounded by the workgroup grid and by the 32-byte outputs
         // fitting one chunk (so every buffer stays under twice the chunk size).
+        let max_chunk_bytes = MAX_CHUNK_BYTES.min(ctx.storage_limit() / 2);
         let max_invocations = u64::from(ctx.limits().max_compute_workgroups_per_dimension)
             .saturating_mul(u64::from(WORKGROUP))
-            .clamp(u64::from(WORKGROUP), MAX_CHUNK_BYTES / 32);
+            .clamp(u64::from(WORKGROUP), max_chunk_bytes / 32);
         Ok(Self {
-            ctx,
-            batch_pipeline,
-            chain_pipeline,
-            state: Mutex::new(State {
-                params,
-                data: GrowableBuffer::storage("sha256 data"),
-                index: GrowableBuffer::storage("sha256 index"),
-                out: GrowableBuffer::storage("sha256 out"),
-                remaining: GrowableBuffer::storage("sha256 remaining"),
-                readback: GrowableBuffer::readback("sha256 readback"),
-                words: Vec::new(),
-                entries: Vec::new(),
-            }),
+            state: Mutex::new(state),
+            timeout: Mutex::new(ctx.default_timeout()),
             max_invocations,
+            max_chunk_bytes,
         })
+    }
+
+    /// Changes how long a dispatch may take before it is declared failed (see
+    /// [`GpuTimeout`]; an item is a message or a chain, plus one per KiB hashed or per 1,024
+    /// chain hashes).
+    pub fn set_timeout(&self, timeout: GpuTimeout) {
+        if let Ok(mut t) = self.timeout.lock() {
+            *t = timeout;
+        }
+    }
+
+    /// The timeout in force.
+    pub fn timeout(&self) -> GpuTimeout {
+        self.timeout
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|e| *e.into_inner())
     }
 
     /// Caps the messages (or chains) per dispatch below the device-derived limit, so that
@@ -108,19 +168,39 @@ impl GpuHasher {
     /// The adapter: name, device type and API (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)
     /// [Cpu, Vulkan]`).
     pub fn adapter_label(&self) -> String {
-        self.ctx.label()
+        match self.state.lock() {
+            Ok(st) => st.ctx.label(),
+            Err(_) => "unknown (hasher state poisoned)".into(),
+        }
     }
 
     /// Whether the adapter is a software renderer running on the CPU (lavapipe/llvmpipe):
     /// correct, but no faster than the CPU backend.
     pub fn is_software(&self) -> bool {
-        self.ctx.is_software()
+        self.state.lock().is_ok_and(|st| st.ctx.is_software())
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, HashError> {
-        self.state
+    /// Runs `work` on the hasher's device: a new device first if the old one was lost,
+    /// new buffers after a failure.
+    fn with_state(
+        &self,
+        work: impl FnOnce(&Self, &mut State) -> Result<(), HashError>,
+    ) -> Result<(), HashError> {
+        let mut st = self
+            .state
             .lock()
-            .map_err(|_| failure("GPU hasher state poisoned"))
+            .map_err(|_| failure("GPU hasher state poisoned"))?;
+        if st.ctx.is_lost() {
+            *st = State::open().map_err(HashError::GpuFailure)?;
+        }
+        let result = work(self, &mut st);
+        if result.is_err() && !st.ctx.check_lost() {
+            // the device lives on: new buffers (a timed-out batch may still hold the old
+            // ones); a lost device is replaced whole at the next batch
+            st.fresh_buffers();
+        }
+        st.trim();
+        result
     }
 
     /// Hashes `messages` (already checked to fit one chunk) into `out`.
@@ -130,8 +210,8 @@ impl GpuHasher {
         messages: &[&[u8]],
         out: &mut [Hash],
     ) -> Result<(), HashError> {
-        let device = self.ctx.device();
-        let queue = self.ctx.queue();
+        let ctx = Arc::clone(&st.ctx);
+        let (device, queue) = (ctx.device(), ctx.queue());
         let n = messages.len();
         if n == 0 {
             return Ok(());
@@ -156,10 +236,10 @@ impl GpuHasher {
         let data_bytes = (st.words.len() * 4) as u64;
         let index_bytes = (n * 8) as u64;
         let out_bytes = (n * 32) as u64;
-        st.data.ensure(device, data_bytes);
-        st.index.ensure(device, index_bytes);
-        st.out.ensure(device, out_bytes);
-        st.readback.ensure(device, out_bytes);
+        st.data.ensure(device, data_bytes)?;
+        st.index.ensure(device, index_bytes)?;
+        st.out.ensure(device, out_bytes)?;
+        st.readback.ensure(device, out_bytes)?;
         let (Some(data), Some(index), Some(outb), Some(readback)) = (
             st.data.buffer(),
             st.index.buffer(),
@@ -172,7 +252,7 @@ impl GpuHasher {
         queue.write_buffer(&st.params, 0, bytemuck::cast_slice(&[count, 0u32, 0, 0]));
         queue.write_buffer(data, 0, bytemuck::cast_slice(&st.words));
         queue.write_buffer(index, 0, bytemuck::cast_slice(&st.entries));
-        let layout = self.batch_pipeline.get_bind_group_layout(0);
+        let layout = st.batch_pipeline.get_bind_group_layout(0);
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("sha256_batch"),
             layout: &layout,
@@ -197,12 +277,13 @@ impl GpuHasher {
         });
         let pass = Passes {
             label: "sha256_batch",
-            pipeline: &self.batch_pipeline,
+            pipeline: &st.batch_pipeline,
             bind: &bind,
             count,
             passes: 1,
         };
-        self.run_and_read(&pass, outb, readback, out_bytes, out)
+        let units = n + usize::try_from(data_bytes / 1024).unwrap_or(usize::MAX);
+        self.run_and_read(&ctx, &pass, (outb, readback), out_bytes, units, out)
     }
 
     /// Encodes `pass.passes` compute passes of `pass.pipeline` over `pass.count` items (one
@@ -211,14 +292,15 @@ impl GpuHasher {
     /// and converts the read-back words into `out`.
     fn run_and_read(
         &self,
+        ctx: &GpuContext,
         pass: &Passes<'_>,
-        outb: &wgpu::Buffer,
-        readback: &wgpu::Buffer,
+        (outb, readback): (&wgpu::Buffer, &wgpu::Buffer),
         bytes: u64,
+        units: usize,
         out: &mut [Hash],
     ) -> Result<(), HashError> {
-        let mut enc = self
-            .ctx
+        let timeout = self.timeout().for_items(units);
+        let mut enc = ctx
             .device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some(pass.label),
@@ -233,12 +315,10 @@ impl GpuHasher {
             cpass.dispatch_workgroups(pass.count.div_ceil(WORKGROUP), 1, 1);
         }
         enc.copy_buffer_to_buffer(outb, 0, readback, 0, bytes);
-        self.ctx
-            .submit_and_wait([enc.finish()])
+        ctx.submit_and_wait([enc.finish()], timeout)
             .map_err(HashError::GpuFailure)?;
-        let read = self
-            .ctx
-            .read_mapped(readback, bytes)
+        let read = ctx
+            .read_mapped(readback, bytes, timeout)
             .map_err(HashError::GpuFailure)?;
         words_to_hashes(&read, out)
     }
@@ -251,8 +331,8 @@ impl GpuHasher {
         counts: &[u32],
         out: &mut [Hash],
     ) -> Result<(), HashError> {
-        let device = self.ctx.device();
-        let queue = self.ctx.queue();
+        let ctx = Arc::clone(&st.ctx);
+        let (device, queue) = (ctx.device(), ctx.queue());
         let n = starts.len();
         if n == 0 {
             return Ok(());
@@ -265,9 +345,9 @@ impl GpuHasher {
         }
         let state_bytes = (n * 32) as u64;
         let rem_bytes = (n * 4) as u64;
-        st.out.ensure(device, state_bytes);
-        st.remaining.ensure(device, rem_bytes);
-        st.readback.ensure(device, state_bytes);
+        st.out.ensure(device, state_bytes)?;
+        st.remaining.ensure(device, rem_bytes)?;
+        st.readback.ensure(device, state_bytes)?;
         let (Some(outb), Some(rem), Some(readback)) =
             (st.out.buffer(), st.remaining.buffer(), st.readback.buffer())
         else {
@@ -283,7 +363,7 @@ impl GpuHasher {
         );
         queue.write_buffer(outb, 0, bytemuck::cast_slice(&st.words));
         queue.write_buffer(rem, 0, bytemuck::cast_slice(counts));
-        let layout = self.chain_pipeline.get_bind_group_layout(0);
+        let layout = st.chain_pipeline.get_bind_group_layout(0);
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("sha256_chain"),
             layout: &layout,
@@ -304,12 +384,14 @@ impl GpuHasher {
         });
         let pass = Passes {
             label: "sha256_chain",
-            pipeline: &self.chain_pipeline,
+            pipeline: &st.chain_pipeline,
             bind: &bind,
             count,
             passes: dispatches,
         };
-        self.run_and_read(&pass, outb, readback, state_bytes, out)
+        let hashes: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+        let units = n + usize::try_from(hashes / 1024).unwrap_or(usize::MAX);
+        self.run_and_read(&ctx, &pass, (outb, readback), state_bytes, units, out)
     }
 }
 
@@ -345,6 +427,10 @@ impl BatchHasher for GpuHasher {
         "gpu"
     }
 
+    fn max_message_len(&self) -> usize {
+        MAX_GPU_MESSAGE_BYTES
+    }
+
     fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
         check_lengths(messages.len(), out.len())?;
         if let Some(m) = messages.iter().find(|m| m.len() > MAX_GPU_MESSAGE_BYTES) {
@@ -353,30 +439,32 @@ impl BatchHasher for GpuHasher {
                 m.len()
             )));
         }
-        let mut st = self.lock()?;
-        let mut start = 0;
-        while start < messages.len() {
-            // Grow the chunk while it fits the per-dispatch limits.
-            let mut end = start;
-            let mut bytes = 0u64;
-            while end < messages.len() && ((end - start) as u64) < self.max_invocations {
-                let b = (messages[end].len() as u64).div_ceil(4) * 4;
-                if bytes + b > MAX_CHUNK_BYTES {
-                    break;
+        self.with_state(|this, st| {
+            let mut start = 0;
+            while start < messages.len() {
+                // Grow the chunk while it fits the per-dispatch limits.
+                let mut end = start;
+                let mut bytes = 0u64;
+                while end < messages.len() && ((end - start) as u64) < this.max_invocations {
+                    let b = (messages[end].len() as u64).div_ceil(4) * 4;
+                    if bytes + b > this.max_chunk_bytes {
+                        break;
+                    }
+                    bytes += b;
+                    end += 1;
                 }
-                bytes += b;
-                end += 1;
+                if end == start {
+                    return Err(HashError::Unsupported(format!(
+                        "message of {} bytes exceeds the GPU chunk size ({} bytes)",
+                        messages[start].len(),
+                        this.max_chunk_bytes
+                    )));
+                }
+                this.run_batch_chunk(st, &messages[start..end], &mut out[start..end])?;
+                start = end;
             }
-            if end == start {
-                return Err(HashError::Unsupported(format!(
-                    "message of {} bytes exceeds the GPU chunk size ({MAX_CHUNK_BYTES} bytes)",
-                    messages[start].len()
-                )));
-            }
-            self.run_batch_chunk(&mut st, &messages[start..end], &mut out[start..end])?;
-            start = end;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn hash_chains(
@@ -392,19 +480,20 @@ impl BatchHasher for GpuHasher {
             .map(|&c| u32::try_from(c))
             .collect::<Result<Vec<u32>, _>>()
             .map_err(|_| HashError::Unsupported("a chain longer than u32::MAX hashes".into()))?;
-        let mut st = self.lock()?;
-        let per_chunk = self.max_invocations as usize;
-        let mut start = 0;
-        while start < starts.len() {
-            let end = (start + per_chunk).min(starts.len());
-            self.run_chain_chunk(
-                &mut st,
-                &starts[start..end],
-                &counts32[start..end],
-                &mut out[start..end],
-            )?;
-            start = end;
-        }
-        Ok(())
+        self.with_state(|this, st| {
+            let per_chunk = usize::try_from(this.max_invocations).unwrap_or(usize::MAX);
+            let mut start = 0;
+            while start < starts.len() {
+                let end = start.saturating_add(per_chunk).min(starts.len());
+                this.run_chain_chunk(
+                    st,
+                    &starts[start..end],
+                    &counts32[start..end],
+                    &mut out[start..end],
+                )?;
+                start = end;
+            }
+            Ok(())
+        })
     }
 }

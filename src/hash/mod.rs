@@ -35,7 +35,7 @@ pub enum HashError {
     /// The GPU reported an error while running a batch (device lost, validation error,
     /// out of memory, timeout). The caller should hash the batch on the CPU.
     #[error("GPU failure during a hashing batch")]
-    GpuFailure(#[source] GpuError),
+    GpuFailure(#[from] GpuError),
     /// The batch does not fit the backend's limits (e.g. a message larger than a storage
     /// buffer, a chain longer than `u32::MAX` hashes).
     #[error("batch not supported by this backend: {0}")]
@@ -57,6 +57,12 @@ pub enum HashError {
 pub trait BatchHasher: Send + Sync {
     /// Short name of the backend (`"cpu"`, `"gpu"`, `"auto"`), for logs and summaries.
     fn name(&self) -> &'static str;
+
+    /// Longest message this backend hashes (default: any). A routed hasher sends longer
+    /// messages to a backend that takes them, as a routing, not a fault.
+    fn max_message_len(&self) -> usize {
+        usize::MAX
+    }
 
     /// Writes `SHA-256(messages[i])` into `out[i]` for every `i` (same length, same order).
     ///

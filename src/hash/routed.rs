@@ -2,7 +2,11 @@
 //! [`crate::backend`] (crossover, software-adapter policy, fall-back).
 
 use super::{check_lengths, merkle, BatchHasher, CpuHasher, GpuHasher, HashError};
-use crate::backend::{open_gpu, Backend, BackendChoice, Router, WorkCounts};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::backend::{
+    open_gpu, with_oversized_apart, Backend, BackendChoice, Breaker, Router, WorkCounts,
+};
 use crate::Hash;
 
 /// Default crossover for message batches: in `auto` mode, batches with fewer messages go
@@ -27,6 +31,11 @@ pub struct HashStats {
     pub cpu_chain_hashes: u64,
     /// Batches that failed on the GPU and were hashed again on the CPU.
     pub gpu_failures: u64,
+    /// Messages over the GPU kernel's cap, hashed on the CPU (a routing, not a failure;
+    /// included in `cpu_messages`).
+    pub oversized_on_cpu: u64,
+    /// Times the circuit breaker stopped sending batches to a failing GPU.
+    pub gpu_breaker_trips: u64,
 }
 
 /// A hasher that routes each batch to the CPU or the GPU and falls back to the CPU when the
@@ -43,6 +52,7 @@ pub struct BackendHasher {
     chain_crossover: usize,
     messages: WorkCounts,
     chain_hashes: WorkCounts,
+    oversized: AtomicU64,
 }
 
 impl BackendHasher {
@@ -81,7 +91,14 @@ impl BackendHasher {
             chain_crossover: DEFAULT_CHAIN_CROSSOVER,
             messages: WorkCounts::default(),
             chain_hashes: WorkCounts::default(),
+            oversized: AtomicU64::new(0),
         }
+    }
+
+    /// Sets the circuit breaker's rule (default [`Breaker::default`]).
+    pub fn with_breaker(mut self, breaker: Breaker) -> Self {
+        self.router.set_breaker(breaker);
+        self
     }
 
     /// The same hasher with another CPU part (e.g. [`CpuHasher::on_calling_thread`]).
@@ -136,6 +153,8 @@ impl BackendHasher {
             gpu_chain_hashes,
             cpu_chain_hashes,
             gpu_failures: self.router.gpu_failures(),
+            oversized_on_cpu: self.oversized.load(Ordering::Relaxed),
+            gpu_breaker_trips: self.router.breaker_trips(),
         }
     }
 
@@ -154,6 +173,27 @@ impl BackendHasher {
         out: &mut [Hash],
     ) -> Result<Backend, HashError> {
         check_lengths(messages.len(), out.len())?;
+        let limit = match (self.route(messages.len()), self.router.gpu()) {
+            (Backend::Gpu, Some(gpu)) => gpu.max_message_len(),
+            _ => usize::MAX,
+        };
+        let (used, apart) = with_oversized_apart(
+            messages,
+            out,
+            limit,
+            |m| m.len(),
+            |big, out| {
+                self.cpu.sha256_batch(big, out)?;
+                self.messages.add(Backend::Cpu, big.len() as u64);
+                Ok(())
+            },
+            |rest, out| self.sha256_rest(rest, out),
+        )?;
+        self.oversized.fetch_add(apart as u64, Ordering::Relaxed);
+        Ok(used)
+    }
+
+    fn sha256_rest(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<Backend, HashError> {
         self.router.run(
             messages.len(),
             self.crossover,

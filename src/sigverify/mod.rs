@@ -56,6 +56,12 @@ pub trait SigVerifier: Send + Sync {
     /// Short name of the backend (`"cpu"`, `"gpu"`), for logs and summaries.
     fn name(&self) -> &'static str;
 
+    /// Longest message this backend verifies (default: any). A routed verifier sends
+    /// longer messages to a backend that takes them, as a routing, not a fault.
+    fn max_message_len(&self) -> usize {
+        usize::MAX
+    }
+
     /// Verifies `items`, writing one verdict per item into `out` (same length, same order).
     ///
     /// # Errors

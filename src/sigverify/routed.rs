@@ -1,7 +1,11 @@
 //! [`BackendVerifier`]: signature verification routed between the CPU and the GPU by the
 //! shared rule of [`crate::backend`] (crossover, software-adapter policy, fall-back).
 
-use crate::backend::{open_gpu, Backend, BackendChoice, Router, WorkCounts};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::backend::{
+    open_gpu, with_oversized_apart, Backend, BackendChoice, Breaker, Router, WorkCounts,
+};
 
 use super::{CpuVerifier, GpuSigVerifier, SigItem, SigVerifier, SigVerifyError};
 
@@ -14,6 +18,11 @@ pub struct FallbackStats {
     pub cpu_signatures: u64,
     /// Batches that failed on the GPU and were verified again on the CPU.
     pub gpu_failures: u64,
+    /// Signatures whose message is over the GPU kernel's cap, verified on the CPU (a
+    /// routing, not a failure; included in `cpu_signatures`).
+    pub oversized_on_cpu: u64,
+    /// Times the circuit breaker stopped sending batches to a failing GPU.
+    pub gpu_breaker_trips: u64,
 }
 
 /// Default crossover: batches smaller than this go to the CPU in `auto` mode.
@@ -27,6 +36,7 @@ pub struct BackendVerifier {
     cpu: CpuVerifier,
     crossover: usize,
     signatures: WorkCounts,
+    oversized: AtomicU64,
 }
 
 impl BackendVerifier {
@@ -62,7 +72,19 @@ impl BackendVerifier {
             cpu,
             crossover: DEFAULT_CROSSOVER,
             signatures: WorkCounts::default(),
+            oversized: AtomicU64::new(0),
         }
+    }
+
+    /// Sets the circuit breaker's rule (default [`Breaker::default`]).
+    pub fn with_breaker(mut self, breaker: Breaker) -> Self {
+        self.router.set_breaker(breaker);
+        self
+    }
+
+    /// Whether the circuit breaker keeps batches off the GPU now.
+    pub fn breaker_open(&self) -> bool {
+        self.router.breaker_open()
     }
 
     /// Sets the crossover batch size for `auto` (batches below it go to the CPU).
@@ -98,6 +120,8 @@ impl BackendVerifier {
             gpu_signatures,
             cpu_signatures,
             gpu_failures: self.router.gpu_failures(),
+            oversized_on_cpu: self.oversized.load(Ordering::Relaxed),
+            gpu_breaker_trips: self.router.breaker_trips(),
         }
     }
 
@@ -106,11 +130,39 @@ impl BackendVerifier {
         self.router.last_gpu_error()
     }
 
-    /// Verifies a batch and reports which backend produced the verdicts.
+    /// Verifies a batch and reports which backend produced the verdicts (of the items the
+    /// GPU takes, when the batch went to the GPU: messages over its cap are verified on the
+    /// CPU beforehand).
     ///
     /// # Errors
     /// Only when `items` and `out` differ in length.
     pub fn verify_routed(
+        &self,
+        items: &[SigItem<'_>],
+        out: &mut [bool],
+    ) -> Result<Backend, SigVerifyError> {
+        super::check_batch(items, out)?;
+        let limit = match (self.route(items.len()), self.router.gpu()) {
+            (Backend::Gpu, Some(gpu)) => gpu.max_message_len(),
+            _ => usize::MAX,
+        };
+        let (used, apart) = with_oversized_apart(
+            items,
+            out,
+            limit,
+            |item| item.message.len(),
+            |big, out| {
+                self.cpu.verify_into(big, out)?;
+                self.signatures.add(Backend::Cpu, big.len() as u64);
+                Ok(())
+            },
+            |rest, out| self.verify_rest(rest, out),
+        )?;
+        self.oversized.fetch_add(apart as u64, Ordering::Relaxed);
+        Ok(used)
+    }
+
+    fn verify_rest(
         &self,
         items: &[SigItem<'_>],
         out: &mut [bool],

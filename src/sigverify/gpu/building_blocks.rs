@@ -119,8 +119,9 @@ impl BuildingBlocks {
         }
         encoder.copy_buffer_to_buffer(&out, 0, &readback, 0, out_bytes);
         let index = ctx.submit([encoder.finish()])?;
-        ctx.wait(index.clone())?;
-        let bytes = ctx.read_mapped_after(&readback, out_bytes, Some(index))?;
+        let timeout = ctx.default_timeout().for_items(count);
+        ctx.wait(index.clone(), timeout)?;
+        let bytes = ctx.read_mapped_after(&readback, out_bytes, Some(index), timeout)?;
         Ok(words(&bytes).collect())
     }
 

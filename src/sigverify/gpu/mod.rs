@@ -11,21 +11,32 @@ mod base_table;
 pub mod building_blocks;
 
 use std::ops::Range;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base_table::BASE_TABLE;
 
 use super::{SigItem, SigVerifier, SigVerifyError};
 use crate::gpu::context::{GpuContext, GrowableBuffer};
-use crate::gpu::{Cause, GpuError};
+use crate::gpu::{Cause, GpuError, GpuTimeout};
 
 /// `u32` words per signature in the items buffer (A, R, s, message offset, message length).
 pub(crate) const ITEM_WORDS: usize = 26;
 /// Invocations per workgroup in the WGSL kernels.
 pub(crate) const WORKGROUP_SIZE: u32 = 64;
-/// Longest message the GPU path takes (longer ones are `Unsupported`: verify on the CPU).
-/// Keeps the SHA-512 bit length within 32 bits with a wide margin.
-pub const MAX_MESSAGE_BYTES: usize = 1 << 24;
+/// Longest message the GPU kernel verifies: the per-invocation cap. Longer messages are
+/// [`SigVerifyError::Unsupported`] here, and [`super::BackendVerifier`] routes them to the
+/// CPU (a routing, not a fault), so no verdict ever depends on an adapter's loop limits or
+/// watchdog.
+///
+/// One invocation hashes its whole message (SHA-512, one 80-round loop per 128-byte
+/// block) before the fixed work of the verification. llvmpipe (lavapipe) silently ends
+/// every loop of an invocation once it has run 65,535 iterations in all, which turns the
+/// verdict into garbage; measured on llvmpipe 15: messages up to 63,576 bytes verify
+/// exactly, 63,640 bytes and more do not. 16 KiB leaves four times that headroom in message
+/// length, and on a hardware GPU bounds an invocation's hashing to 129 blocks (microseconds,
+/// far from any watchdog). Solana packets are at most 1,232 bytes.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
 /// The WGSL of the verification kernel (entry point `verify_main`).
 const VERIFY_WGSL: &str = concat!(
@@ -151,15 +162,27 @@ impl Ed25519Kernel {
         Ok(())
     }
 
-    /// The process-wide verification kernel (compiled once).
+    /// The verification kernel on the process-wide device: compiled once per device, and
+    /// again on the new device after a loss. A failed build is not remembered: the next
+    /// call tries again.
     pub(crate) fn verify_shared() -> Result<Arc<Self>, GpuError> {
-        static KERNEL: OnceLock<Result<Arc<Ed25519Kernel>, GpuError>> = OnceLock::new();
-        KERNEL
-            .get_or_init(|| {
-                let ctx = GpuContext::shared()?;
-                Self::create(ctx, "ed25519 verify", VERIFY_WGSL, "verify_main").map(Arc::new)
-            })
-            .clone()
+        static KERNEL: Mutex<Option<Arc<Ed25519Kernel>>> = Mutex::new(None);
+        let ctx = GpuContext::shared()?;
+        let mut cached = KERNEL.lock().map_err(|_| GpuError::Pipeline {
+            label: "ed25519 verify".into(),
+            cause: Cause::msg("kernel cache lock poisoned"),
+        })?;
+        if let Some(kernel) = cached.as_ref().filter(|k| Arc::ptr_eq(&k.ctx, &ctx)) {
+            return Ok(Arc::clone(kernel));
+        }
+        let kernel = Arc::new(Self::create(
+            ctx,
+            "ed25519 verify",
+            VERIFY_WGSL,
+            "verify_main",
+        )?);
+        *cached = Some(Arc::clone(&kernel));
+        Ok(kernel)
     }
 
     pub(crate) fn bind_group(
@@ -191,6 +214,17 @@ impl Ed25519Kernel {
     }
 }
 
+/// Host staging vectors keep at most this many words between batches (4 MiB each); a
+/// peak above it is given back after the batch.
+const STAGING_KEEP_WORDS: usize = 1 << 20;
+
+/// Gives back a staging vector's peak capacity once it is much larger than its use.
+fn trim(v: &mut Vec<u32>) {
+    if v.capacity() > STAGING_KEEP_WORDS && v.capacity() > 2 * v.len() {
+        v.shrink_to(v.len().max(STAGING_KEEP_WORDS));
+    }
+}
+
 /// Per-chunk GPU buffers plus the host staging vectors, reused across batches.
 #[derive(Debug)]
 struct Slot {
@@ -206,18 +240,18 @@ struct Slot {
 }
 
 impl Slot {
-    fn new(device: &wgpu::Device) -> Self {
+    fn new(ctx: &GpuContext) -> Self {
         Self {
-            params: device.create_buffer(&wgpu::BufferDescriptor {
+            params: ctx.device().create_buffer(&wgpu::BufferDescriptor {
                 label: Some("ed25519 params"),
                 size: 16,
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
-            items: GrowableBuffer::storage("ed25519 items"),
-            msgs: GrowableBuffer::storage("ed25519 messages"),
-            out: GrowableBuffer::storage("ed25519 verdicts"),
-            readback: GrowableBuffer::readback("ed25519 verdicts readback"),
+            items: GrowableBuffer::storage("ed25519 items", ctx),
+            msgs: GrowableBuffer::storage("ed25519 messages", ctx),
+            out: GrowableBuffer::storage("ed25519 verdicts", ctx),
+            readback: GrowableBuffer::readback("ed25519 verdicts readback", ctx),
             bind_group: None,
             bound: (0, 0, 0),
             host_items: Vec::new(),
@@ -276,10 +310,10 @@ impl Slot {
         let msgs_bytes = (self.host_msgs.len() * 4) as u64;
         // one byte per verdict, four to a word
         let out_bytes = u64::from(count).div_ceil(4) * 4;
-        self.items.ensure(device, items_bytes);
-        self.msgs.ensure(device, msgs_bytes);
-        self.out.ensure(device, out_bytes);
-        self.readback.ensure(device, out_bytes);
+        self.items.ensure(device, items_bytes)?;
+        self.msgs.ensure(device, msgs_bytes)?;
+        self.out.ensure(device, out_bytes)?;
+        self.readback.ensure(device, out_bytes)?;
         let (Some(items), Some(msgs), Some(out), Some(readback)) = (
             self.items.buffer(),
             self.msgs.buffer(),
@@ -324,13 +358,14 @@ impl Slot {
         ctx: &GpuContext,
         index: wgpu::SubmissionIndex,
         out: &mut [bool],
+        timeout: Duration,
     ) -> Result<(), GpuError> {
         let Some(readback) = self.readback.buffer() else {
             return Err(GpuError::Readback(Cause::msg("read-back buffer missing")));
         };
-        ctx.wait(index.clone())?;
+        ctx.wait(index.clone(), timeout)?;
         let len = out.len().div_ceil(4) * 4;
-        let bytes = ctx.read_mapped_after(readback, len as u64, Some(index))?;
+        let bytes = ctx.read_mapped_after(readback, len as u64, Some(index), timeout)?;
         if bytes.len() != len {
             return Err(GpuError::Readback(Cause::msg(format!(
                 "got {} bytes of verdicts, expected {len}",
@@ -342,13 +377,79 @@ impl Slot {
         }
         Ok(())
     }
+
+    fn trim(&mut self) {
+        trim(&mut self.host_items);
+        trim(&mut self.host_msgs);
+    }
+}
+
+/// What a verifier runs on: the kernel (and through it the device) and two slots of
+/// buffers. Replaced whole after a device loss; its slots are replaced after any failed
+/// batch (a timed-out batch may still hold its buffers).
+#[derive(Debug)]
+struct Device {
+    kernel: Arc<Ed25519Kernel>,
+    slots: [Slot; 2],
+}
+
+impl Device {
+    fn open() -> Result<Self, GpuError> {
+        let kernel = Ed25519Kernel::verify_shared()?;
+        let slots = [Slot::new(&kernel.ctx), Slot::new(&kernel.ctx)];
+        Ok(Self { kernel, slots })
+    }
+
+    fn fresh_slots(&mut self) {
+        self.slots = [Slot::new(&self.kernel.ctx), Slot::new(&self.kernel.ctx)];
+    }
+
+    /// Runs `chunks` of `items`, double-buffered: packing chunk N+1 overlaps with the GPU
+    /// running chunk N.
+    fn run(
+        &mut self,
+        items: &[SigItem<'_>],
+        chunks: Vec<Range<usize>>,
+        out: &mut [bool],
+        timeout: GpuTimeout,
+    ) -> Result<(), SigVerifyError> {
+        let ctx = Arc::clone(&self.kernel.ctx);
+        let mut pending: Option<(usize, Range<usize>, wgpu::SubmissionIndex)> = None;
+        for (n, range) in chunks.into_iter().enumerate() {
+            let s = n % 2;
+            self.slots[s].pack(&items[range.clone()])?;
+            let count = u32::try_from(range.len())
+                .map_err(|_| SigVerifyError::Unsupported("chunk too large".into()))?;
+            let index = self.slots[s].submit(&self.kernel, count).map_err(failure)?;
+            if let Some((ps, prange, pindex)) = pending.take() {
+                let limit = timeout.for_items(prange.len());
+                self.slots[ps]
+                    .read(&ctx, pindex, &mut out[prange], limit)
+                    .map_err(failure)?;
+            }
+            pending = Some((s, range, index));
+        }
+        if let Some((ps, prange, pindex)) = pending {
+            let limit = timeout.for_items(prange.len());
+            self.slots[ps]
+                .read(&ctx, pindex, &mut out[prange], limit)
+                .map_err(failure)?;
+        }
+        Ok(())
+    }
 }
 
 /// The GPU implementation of [`SigVerifier`]: exactly the verdicts of
-/// [`crate::sigverify::reference_verify`], computed by WGSL compute shaders.
+/// [`crate::sigverify::reference_verify`], computed by WGSL compute shaders, for messages
+/// up to [`MAX_MESSAGE_BYTES`].
+///
+/// A failed batch (an error, a timeout, a lost device) is an error, never a verdict:
+/// [`super::BackendVerifier`] redoes it on the CPU. The verifier itself recovers: after
+/// a failure its buffers are made anew, and after a device loss the next batch opens a new
+/// device and rebuilds the kernel.
 pub struct GpuSigVerifier {
-    kernel: Arc<Ed25519Kernel>,
-    slots: Mutex<[Slot; 2]>,
+    device: Mutex<Device>,
+    timeout: Mutex<GpuTimeout>,
     chunk_size: usize,
     max_chunk: usize,
     max_chunk_msg_bytes: usize,
@@ -357,8 +458,9 @@ pub struct GpuSigVerifier {
 impl std::fmt::Debug for GpuSigVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuSigVerifier")
-            .field("adapter", &self.kernel.ctx.adapter_info().name)
+            .field("adapter", &self.adapter_label())
             .field("chunk_size", &self.chunk_size)
+            .field("max_chunk_msg_bytes", &self.max_chunk_msg_bytes)
             .finish()
     }
 }
@@ -370,42 +472,75 @@ pub const DEFAULT_CHUNK: usize = 65_536;
 pub const DEFAULT_CHUNK_SOFTWARE: usize = 1024;
 
 impl GpuSigVerifier {
-    /// Opens the verifier on the shared context (compiling the kernel on first use).
+    /// Opens the verifier on the shared device (compiling the kernel on first use).
     ///
     /// # Errors
     /// [`GpuError`] when no adapter exists or the kernel fails to build.
     pub fn open() -> Result<Self, GpuError> {
-        let kernel = Ed25519Kernel::verify_shared()?;
-        let ctx = &kernel.ctx;
-        let limits = ctx.limits();
-        let binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
-        let binding = usize::try_from(binding).unwrap_or(usize::MAX);
-        let by_groups = (limits.max_compute_workgroups_per_dimension as usize)
-            .saturating_mul(WORKGROUP_SIZE as usize);
-        let by_items = binding / (ITEM_WORDS * 4);
+        let device = Device::open()?;
+        let ctx = Arc::clone(&device.kernel.ctx);
         let preferred = if ctx.is_software() {
             DEFAULT_CHUNK_SOFTWARE
         } else {
             DEFAULT_CHUNK
         };
-        let max_chunk = by_groups.min(by_items).max(1);
-        let chunk_size = preferred.min(max_chunk);
-        let slots = [Slot::new(ctx.device()), Slot::new(ctx.device())];
-        Ok(Self {
-            chunk_size,
-            max_chunk,
-            max_chunk_msg_bytes: binding.saturating_sub(4),
-            kernel,
-            slots: Mutex::new(slots),
-        })
+        let mut this = Self {
+            device: Mutex::new(device),
+            timeout: Mutex::new(ctx.default_timeout()),
+            chunk_size: preferred,
+            max_chunk: 1,
+            max_chunk_msg_bytes: 0,
+        };
+        this.fit_binding(ctx.storage_limit(), &ctx);
+        Ok(this)
+    }
+
+    /// Sizes chunks to a binding limit of `binding` bytes (the device's, or lower).
+    fn fit_binding(&mut self, binding: u64, ctx: &GpuContext) {
+        let binding = usize::try_from(binding.min(ctx.storage_limit())).unwrap_or(usize::MAX);
+        let by_groups = (ctx.limits().max_compute_workgroups_per_dimension as usize)
+            .saturating_mul(WORKGROUP_SIZE as usize);
+        let by_items = binding / (ITEM_WORDS * 4);
+        self.max_chunk = by_groups.min(by_items).max(1);
+        self.chunk_size = self.chunk_size.clamp(1, self.max_chunk);
+        self.max_chunk_msg_bytes = binding.saturating_sub(4);
     }
 
     /// Sets the number of signatures per GPU submission (clamped to the device limits).
     pub fn with_chunk_size(mut self, chunk_size: usize) -> Self {
         self.chunk_size = chunk_size.clamp(1, self.max_chunk);
         self
+    }
+
+    /// Keeps every buffer this verifier binds under `bytes` (never above the device's own
+    /// limit): a batch whose messages are larger is cut into more chunks.
+    pub fn with_binding_limit(mut self, bytes: u64) -> Self {
+        let ctx = self.device.get_mut().map(|d| Arc::clone(&d.kernel.ctx));
+        if let Ok(ctx) = ctx {
+            self.fit_binding(bytes, &ctx);
+        }
+        self
+    }
+
+    /// Sets how long a chunk may take on the GPU before it is declared failed.
+    pub fn with_timeout(self, timeout: GpuTimeout) -> Self {
+        self.set_timeout(timeout);
+        self
+    }
+
+    /// Changes the timeout for the following batches.
+    pub fn set_timeout(&self, timeout: GpuTimeout) {
+        if let Ok(mut t) = self.timeout.lock() {
+            *t = timeout;
+        }
+    }
+
+    /// The timeout in force.
+    pub fn timeout(&self) -> GpuTimeout {
+        self.timeout
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|e| *e.into_inner())
     }
 
     /// Signatures per GPU submission.
@@ -415,7 +550,10 @@ impl GpuSigVerifier {
 
     /// The adapter this verifier runs on: name, device type, API.
     pub fn adapter_label(&self) -> String {
-        self.kernel.ctx.label()
+        match self.device.lock() {
+            Ok(d) => d.kernel.ctx.label(),
+            Err(_) => "unknown (verifier state poisoned)".into(),
+        }
     }
 
     /// Cuts `items` into chunks: at most `chunk_size` signatures and at most
@@ -424,12 +562,12 @@ impl GpuSigVerifier {
         let mut chunks = Vec::new();
         let mut start = 0;
         let mut bytes = 0usize;
+        let limit = self.max_message_len();
         for (i, it) in items.iter().enumerate() {
             let len = it.message.len();
-            if len > MAX_MESSAGE_BYTES || len + 4 > self.max_chunk_msg_bytes {
+            if len > limit {
                 return Err(SigVerifyError::Unsupported(format!(
-                    "message {i} has {len} bytes (GPU limit {})",
-                    MAX_MESSAGE_BYTES.min(self.max_chunk_msg_bytes.saturating_sub(4))
+                    "message {i} has {len} bytes (GPU limit {limit})"
                 )));
             }
             let words = len.div_ceil(4) * 4;
@@ -461,36 +599,58 @@ impl SigVerifier for GpuSigVerifier {
         "gpu"
     }
 
+    fn max_message_len(&self) -> usize {
+        MAX_MESSAGE_BYTES.min(self.max_chunk_msg_bytes.saturating_sub(4))
+    }
+
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
         super::check_batch(items, out)?;
         if items.is_empty() {
             return Ok(());
         }
         let chunks = self.chunks(items)?;
-        let mut slots = self.slots.lock().map_err(|_| {
+        let timeout = self.timeout();
+        let mut device = self.device.lock().map_err(|_| {
             SigVerifyError::GpuFailure(GpuError::Submission(Cause::msg("verifier state poisoned")))
         })?;
-        let ctx = &self.kernel.ctx;
-        let mut pending: Option<(usize, Range<usize>, wgpu::SubmissionIndex)> = None;
-        for (n, range) in chunks.into_iter().enumerate() {
-            let s = n % 2;
-            // Packing this chunk overlaps with the GPU running the previous one.
-            slots[s].pack(&items[range.clone()])?;
-            let count = u32::try_from(range.len())
-                .map_err(|_| SigVerifyError::Unsupported("chunk too large".into()))?;
-            let index = slots[s].submit(&self.kernel, count).map_err(failure)?;
-            if let Some((ps, prange, pindex)) = pending.take() {
-                slots[ps]
-                    .read(ctx, pindex, &mut out[prange])
-                    .map_err(failure)?;
-            }
-            pending = Some((s, range, index));
+        if device.kernel.ctx.is_lost() {
+            // a new device and kernel; if that fails, this batch goes to the CPU and the
+            // next one tries again
+            *device = Device::open().map_err(failure)?;
         }
-        if let Some((ps, prange, pindex)) = pending {
-            slots[ps]
-                .read(ctx, pindex, &mut out[prange])
-                .map_err(failure)?;
+        let result = device.run(items, chunks, out, timeout);
+        if result.is_err() && !device.kernel.ctx.check_lost() {
+            // the device lives on: new buffers (a timed-out batch may still hold the old
+            // ones); a lost device is replaced whole at the next batch
+            device.fresh_slots();
         }
-        Ok(())
+        for slot in &mut device.slots {
+            slot.trim();
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{trim, STAGING_KEEP_WORDS};
+
+    #[test]
+    fn staging_gives_back_a_peak_but_keeps_a_working_size() {
+        let mut v: Vec<u32> = Vec::with_capacity(STAGING_KEEP_WORDS * 8);
+        v.resize(100, 0);
+        trim(&mut v);
+        assert!(v.capacity() >= STAGING_KEEP_WORDS && v.capacity() < STAGING_KEEP_WORDS * 2);
+        let mut small: Vec<u32> = Vec::with_capacity(1000);
+        trim(&mut small);
+        assert_eq!(
+            small.capacity(),
+            1000,
+            "below the working size nothing is given back"
+        );
+        let mut busy: Vec<u32> = vec![0; STAGING_KEEP_WORDS * 3];
+        let cap = busy.capacity();
+        trim(&mut busy);
+        assert_eq!(busy.capacity(), cap, "in use: kept");
     }
 }
