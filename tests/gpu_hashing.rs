@@ -127,8 +127,11 @@ fn hash_chains_match_cpu() {
     let mut counts: Vec<u64> = (0..n).map(|_| rng.gen_range(0..200)).collect();
     counts[0] = 0;
     counts[1] = 1;
-    // Crosses the per-dispatch split (8192 hashes per dispatch).
+    // At and across the per-dispatch cap (8192 hashes per dispatch).
     counts[2] = 8192 + 3;
+    counts[3] = 8192;
+    counts[4] = 8191;
+    counts[5] = 2 * 8192;
     let mut out = vec![[0u8; 32]; n];
     g.hash_chains(&starts, &counts, &mut out)
         .expect("GPU chains");
