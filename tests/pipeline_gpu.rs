@@ -8,7 +8,7 @@ mod gpu_support;
 
 use std::sync::Arc;
 
-use txpipe::backend::BackendChoice;
+use txpipe::backend::{BackendChoice, Breaker};
 use txpipe::error::error_chain;
 use txpipe::hash::BackendHasher;
 use txpipe::pipeline::reference::run_reference;
@@ -46,7 +46,13 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
     let blocks = w.blocks(60);
     let verifier = Arc::new(
         BackendVerifier::from_parts(BackendChoice::Gpu, CpuVerifier::new(), Some(Box::new(gpu)))
-            .with_crossover(1),
+            .with_crossover(1)
+            // three failures in a row must not trip the breaker here: this test is about the
+            // batches that fail, not about resting the GPU (tests/gpu_faults.rs)
+            .with_breaker(Breaker {
+                threshold: 4,
+                ..Breaker::default()
+            }),
     );
     let config = PipelineConfig {
         backend: BackendChoice::Gpu,
