@@ -11,9 +11,10 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
+use txpipe::pipeline::open_loop::{run_open_loop, Arrivals};
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
-use txpipe::pipeline::{MetricsSnapshot, Pipeline, PipelineConfig};
+use txpipe::pipeline::{BlockResult, MetricsSnapshot, Pipeline, PipelineConfig};
 use txpipe::sigverify::{BackendVerifier, SigItem};
 use txpipe::tx::TransactionView;
 
@@ -82,6 +83,21 @@ pub struct BenchArgs {
     /// Write the final metrics in Prometheus text format to this file.
     #[arg(long)]
     prometheus: Option<PathBuf>,
+    /// Offer the transactions at this rate (per second), one at a time through the
+    /// streaming API, whatever the results do (open loop); latency then runs from each
+    /// transaction's scheduled arrival. Absent: a flood of whole blocks.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// With --rate: arrival spacing, constant or poisson.
+    #[arg(long, default_value = "constant")]
+    arrivals: Arrivals,
+    /// A streamed block also closes when its first transaction has waited this long
+    /// (milliseconds; 0: only when full).
+    #[arg(long, default_value_t = 5.0)]
+    max_block_wait_ms: f64,
+    /// Transactions submitted and not yet committed, at most (0: four blocks).
+    #[arg(long, default_value_t = 0)]
+    max_in_flight: usize,
 }
 
 fn cache_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
@@ -189,6 +205,19 @@ fn sigverify_only(verifier: &BackendVerifier, packets: &[Vec<u8>], batch: usize)
     }
 }
 
+/// `packets` cut into blocks of the sizes the pipeline's results have, in order.
+fn same_blocks(packets: &[Vec<u8>], results: &[BlockResult]) -> Vec<Vec<Vec<u8>>> {
+    let mut rest = packets;
+    results
+        .iter()
+        .map(|r| {
+            let (block, tail) = rest.split_at(r.outcomes.len().min(rest.len()));
+            rest = tail;
+            block.to_vec()
+        })
+        .collect()
+}
+
 fn backend_label(m: &MetricsSnapshot, verifier: &BackendVerifier) -> String {
     let s = &m.sigverify;
     match (s.gpu_signatures, s.cpu_signatures, verifier.gpu_name()) {
@@ -226,6 +255,16 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             _ => eprintln!("txpipe: no GPU adapter found; verifying signatures on the CPU"),
         }
     }
+    if let Some(rate) = args.rate {
+        anyhow::ensure!(
+            rate.is_finite() && rate > 0.0,
+            "--rate must be a positive number of transactions per second"
+        );
+    }
+    anyhow::ensure!(
+        args.max_block_wait_ms.is_finite() && args.max_block_wait_ms >= 0.0,
+        "--max-block-wait-ms must be zero or more"
+    );
     let config = PipelineConfig {
         backend: args.backend,
         sigverify_batch: args.sigverify_batch,
@@ -233,11 +272,13 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         worker_threads: args.workers,
         stripes: args.stripes,
         block_size: args.block_size,
+        max_block_wait: (args.max_block_wait_ms > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(args.max_block_wait_ms / 1e3)),
+        max_in_flight: args.max_in_flight,
         genesis: workload.genesis.clone(),
         verifier: Some(Arc::clone(&verifier)),
         ..PipelineConfig::default()
     };
-    let blocks = workload.blocks(args.block_size);
     // the baseline is timed before and after the pipeline run, and averaged, so that
     // drift in a shared machine's speed does not bias the ratio either way
     let baseline_before = args
@@ -245,11 +286,29 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .then(|| sigverify_only(&verifier, &workload.packets, args.sigverify_batch));
     let pipeline = Pipeline::new(config.clone())?;
     let table = Arc::clone(pipeline.accounts());
-    let (results, metrics) = pipeline.run(blocks.iter().cloned())?;
+    let (results, metrics, offered_tps, achieved_tps) = match args.rate {
+        Some(rate) => {
+            let run = run_open_loop(pipeline, &workload.packets, rate, args.arrivals, args.seed)?;
+            (
+                run.results,
+                run.metrics,
+                Some(run.offered_tps),
+                run.achieved_tps,
+            )
+        }
+        None => {
+            let (results, metrics) = pipeline.run(workload.blocks(args.block_size))?;
+            let tps = metrics.tps;
+            (results, metrics, None, tps)
+        }
+    };
     let state_hash = txpipe::state::full_state_hash(&table);
     let backend = backend_label(&metrics, &verifier);
 
     let reference_match = if args.check_reference {
+        // the reference runs the same blocks: under --rate, blocks close on time, so
+        // their boundaries are read back from the results
+        let blocks = same_blocks(&workload.packets, &results);
         let (reference, ref_table) = run_reference(&config, &blocks)?;
         Some(reference == results && txpipe::state::full_state_hash(&ref_table) == state_hash)
     } else {
@@ -286,7 +345,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "elapsed_s": metrics.elapsed_s,
             "tps": metrics.tps,
             "stages": stages,
-            "latency_ms": {"p50": metrics.latency_p50_ms, "p99": metrics.latency_p99_ms},
+            "latency_ms": {"p50": metrics.latency_p50_ms, "p90": metrics.latency_p90_ms,
+                           "p99": metrics.latency_p99_ms, "p999": metrics.latency_p999_ms,
+                           "max": metrics.latency_max_ms},
+            "offered_tps": offered_tps,
+            "achieved_tps": achieved_tps,
+            "arrivals": args.rate.map(|_| args.arrivals.to_string()),
+            "max_block_wait_ms": args.max_block_wait_ms,
+            "max_in_flight": config.in_flight_bound(),
             "state_hash": hex::encode(state_hash),
             "blocks": metrics.blocks,
             "outcomes": metrics.outcomes,
@@ -323,12 +389,23 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             metrics.sigverify.gpu_fallbacks
         );
         println!(
-            "end to end   {:.0} tx/s  ({} txs in {:.3} s, {} blocks of {})",
+            "end to end   {:.0} tx/s  ({} txs in {:.3} s, {} blocks of at most {})",
             metrics.tps, metrics.completed, metrics.elapsed_s, metrics.blocks, args.block_size
         );
+        match offered_tps {
+            Some(offered) => println!(
+                "load         offered {offered:.0} tx/s ({} arrivals), achieved {achieved_tps:.0} tx/s",
+                args.arrivals
+            ),
+            None => println!("load         flood (whole blocks, as fast as the pipeline takes them)"),
+        }
         println!(
-            "latency      p50 {:.1} ms   p99 {:.1} ms",
-            metrics.latency_p50_ms, metrics.latency_p99_ms
+            "latency      p50 {:.1} ms   p90 {:.1} ms   p99 {:.1} ms   p99.9 {:.1} ms   max {:.1} ms",
+            metrics.latency_p50_ms,
+            metrics.latency_p90_ms,
+            metrics.latency_p99_ms,
+            metrics.latency_p999_ms,
+            metrics.latency_max_ms
         );
         println!("stage        tx/s (wall)   busy s   busy share   tx/s (busy)   max queue");
         for s in &metrics.stages {

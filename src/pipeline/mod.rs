@@ -18,7 +18,10 @@
 
 mod dedup;
 mod driver;
+mod intake;
 mod metrics;
+#[cfg(feature = "test-support")]
+pub mod open_loop;
 mod outcome;
 pub mod reference;
 mod stage_id;
@@ -28,9 +31,9 @@ pub mod workload;
 
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver};
 
 pub use dedup::DedupWindow;
 pub use metrics::{MetricsSnapshot, SigverifyShare, StageMetrics};
@@ -44,6 +47,7 @@ use crate::sigverify::BackendVerifier;
 use crate::state::{Account, AccountsTable};
 use crate::tx::AddressResolver;
 use crate::Pubkey;
+use intake::{InFlightLimit, Intake};
 use metrics::Metrics;
 
 /// The pipeline's threads, in order (also the stages of [`MetricsSnapshot::stages`], named
@@ -54,6 +58,19 @@ pub const STAGE_THREADS: [StageId; 4] = [
     StageId::Execute,
     StageId::Commit,
 ];
+
+/// Default [`PipelineConfig::max_block_wait`]: 5 ms.
+pub const DEFAULT_MAX_BLOCK_WAIT: Duration = Duration::from_millis(5);
+
+impl PipelineConfig {
+    /// The in-flight bound in force: [`PipelineConfig::max_in_flight`], or four blocks.
+    pub fn in_flight_bound(&self) -> usize {
+        match self.max_in_flight {
+            0 => self.block_size.saturating_mul(4),
+            n => n,
+        }
+    }
+}
 
 /// How to build a [`Pipeline`].
 #[derive(Clone)]
@@ -73,6 +90,14 @@ pub struct PipelineConfig {
     pub dedup_window: usize,
     /// Transactions per block for [`Pipeline::submit`] (streaming).
     pub block_size: usize,
+    /// In streaming, a block also closes when its first packet has waited this long
+    /// (`None`: only when full), so light traffic is not held back waiting for a full
+    /// block.
+    pub max_block_wait: Option<Duration>,
+    /// Transactions submitted and not yet committed, at most (0: four blocks,
+    /// `4 × block_size`); submitting waits for room (`try_submit_block` says `Full`). Must
+    /// be at least `block_size`.
+    pub max_in_flight: usize,
     /// Fees and execution settings.
     pub exec: ExecConfig,
     /// Programs the executor knows (System by default).
@@ -98,6 +123,8 @@ impl Default for PipelineConfig {
             stripes: crate::state::DEFAULT_STRIPES,
             dedup_window: 1 << 20,
             block_size: 4096,
+            max_block_wait: Some(DEFAULT_MAX_BLOCK_WAIT),
+            max_in_flight: 0,
             exec: ExecConfig::default(),
             registry: ProgramRegistry::default(),
             genesis: Vec::new(),
@@ -118,6 +145,8 @@ impl std::fmt::Debug for PipelineConfig {
             .field("stripes", &self.stripes)
             .field("dedup_window", &self.dedup_window)
             .field("block_size", &self.block_size)
+            .field("max_block_wait", &self.max_block_wait)
+            .field("max_in_flight", &self.max_in_flight)
             .field("genesis_accounts", &self.genesis.len())
             .field("resolver", &self.resolver.is_some())
             .finish_non_exhaustive()
@@ -162,17 +191,18 @@ pub enum TrySubmitError {
     Closed(Vec<Vec<u8>>),
 }
 
-/// A block on its way through the stages.
+/// A block on its way through the stages, with each packet's arrival time (latency runs
+/// from there to the block's result).
 pub(crate) struct BlockIn {
     id: u64,
     packets: Vec<Vec<u8>>,
-    submitted: Instant,
+    arrivals: Vec<Instant>,
 }
 
 /// A running pipeline. Dropping it shuts it down gracefully (results not yet received
 /// are discarded); [`Pipeline::finish`] shuts down and returns them.
 pub struct Pipeline {
-    input: Option<Sender<BlockIn>>,
+    intake: Arc<Intake>,
     output: Receiver<BlockResult>,
     queue_depths: Vec<Box<dyn Fn() -> usize + Send + Sync>>,
     threads: Vec<(&'static str, JoinHandle<()>)>,
@@ -181,16 +211,12 @@ pub struct Pipeline {
     hasher: Arc<BackendHasher>,
     table: Arc<AccountsTable>,
     started: Arc<OnceLock<Instant>>,
-    next_block: u64,
-    pending: Vec<Vec<u8>>,
-    block_size: usize,
 }
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("next_block", &self.next_block)
-            .field("pending", &self.pending.len())
+            .field("intake", &self.intake)
             .field("threads", &self.threads.len())
             .finish_non_exhaustive()
     }
@@ -207,6 +233,12 @@ impl Pipeline {
             return Err(PipelineError::Config(
                 "channel_capacity, sigverify_batch and block_size must be at least 1".into(),
             ));
+        }
+        if config.in_flight_bound() < config.block_size {
+            return Err(PipelineError::Config(format!(
+                "max_in_flight ({}) must be at least block_size ({})",
+                config.max_in_flight, config.block_size
+            )));
         }
         let verifier = match &config.verifier {
             Some(v) => Arc::clone(v),
@@ -228,6 +260,7 @@ impl Pipeline {
             .build()?;
         let metrics = Arc::new(Metrics::new());
         let started = Arc::new(OnceLock::new());
+        let limit = Arc::new(InFlightLimit::new(config.in_flight_bound()));
 
         let cap = config.channel_capacity;
         let (in_tx, in_rx) = bounded::<BlockIn>(cap);
@@ -275,17 +308,32 @@ impl Pipeline {
         };
         driver::spawn(execute, verified_rx, executed_tx, &metrics, &mut threads)?;
         let commit = stages::CommitStage {
+            in_flight: Arc::clone(&limit),
             hasher: Arc::clone(&hasher),
             pool: rayon::ThreadPoolBuilder::new()
                 .num_threads(1)
                 .thread_name(|_| "txpipe-commit-hash".into())
                 .build()?,
-            submitted: None,
+            arrivals: None,
         };
         driver::spawn(commit, executed_rx, out_tx, &metrics, &mut threads)?;
+        let intake = Arc::new(Intake::new(
+            in_tx,
+            config.block_size,
+            config.max_block_wait,
+            limit,
+            Arc::clone(&metrics),
+            Arc::clone(&started),
+        ));
+        let closer = Arc::clone(&intake);
+        let handle = std::thread::Builder::new()
+            .name("txpipe-intake".into())
+            .spawn(move || closer.run_closer())
+            .map_err(PipelineError::Spawn)?;
+        threads.push(("intake", handle));
 
         Ok(Self {
-            input: Some(in_tx),
+            intake,
             output: out_rx,
             queue_depths,
             threads,
@@ -294,23 +342,11 @@ impl Pipeline {
             hasher,
             table,
             started,
-            next_block: 0,
-            pending: Vec::new(),
-            block_size: config.block_size,
         })
     }
 
-    fn block_in(&mut self, packets: Vec<Vec<u8>>) -> BlockIn {
-        let now = Instant::now();
-        self.started.get_or_init(|| now);
-        BlockIn {
-            id: self.next_block,
-            packets,
-            submitted: now,
-        }
-    }
-
-    /// Submits a block of packets; blocks while the first queue is full (backpressure).
+    /// Submits a block of packets; blocks while the first queue is full or the in-flight
+    /// bound is reached (backpressure). Streamed packets not yet in a block go first.
     /// Returns the block number. Results must be received ([`Pipeline::recv`]) for the
     /// pipeline to make progress: run the consumer on another thread, or use
     /// [`Pipeline::run`].
@@ -318,55 +354,41 @@ impl Pipeline {
     /// # Errors
     /// [`PipelineError::Closed`] when the pipeline has stopped.
     pub fn submit_block(&mut self, packets: Vec<Vec<u8>>) -> Result<u64, PipelineError> {
-        let n = packets.len() as u64;
-        let block = self.block_in(packets);
-        let id = block.id;
-        let input = self.input.as_ref().ok_or(PipelineError::Closed)?;
-        input.send(block).map_err(|_| PipelineError::Closed)?;
-        self.next_block += 1;
-        self.metrics
-            .submitted
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        Ok(id)
+        self.intake.submit_block(packets)
     }
 
-    /// Submits a block without waiting: a full first queue hands the packets back.
+    /// Submits a block without waiting: a full first queue, or no room under the in-flight
+    /// bound, hands the packets back.
     ///
     /// # Errors
     /// [`TrySubmitError::Full`] or [`TrySubmitError::Closed`], with the packets.
     pub fn try_submit_block(&mut self, packets: Vec<Vec<u8>>) -> Result<u64, TrySubmitError> {
-        let n = packets.len() as u64;
-        let block = self.block_in(packets);
-        let id = block.id;
-        let Some(input) = self.input.as_ref() else {
-            return Err(TrySubmitError::Closed(block.packets));
-        };
-        match input.try_send(block) {
-            Ok(()) => {
-                self.next_block += 1;
-                self.metrics
-                    .submitted
-                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-                Ok(id)
-            }
-            Err(TrySendError::Full(b)) => Err(TrySubmitError::Full(b.packets)),
-            Err(TrySendError::Disconnected(b)) => Err(TrySubmitError::Closed(b.packets)),
-        }
+        self.intake.try_submit_block(packets)
     }
 
-    /// Streams one packet: packets are grouped into blocks of `block_size`; a full block is
-    /// submitted (blocking under backpressure). Returns the number of the block submitted,
-    /// if any.
+    /// Streams one packet, arriving now: packets are grouped into blocks that close when
+    /// `block_size` long or when their first packet has waited `max_block_wait` (a thread
+    /// of the pipeline closes those). Waits while the in-flight bound is reached, or a full
+    /// block meets a full first queue. Returns the number of the block submitted, if any.
     ///
     /// # Errors
     /// [`PipelineError::Closed`] when the pipeline has stopped.
     pub fn submit(&mut self, packet: Vec<u8>) -> Result<Option<u64>, PipelineError> {
-        self.pending.push(packet);
-        if self.pending.len() >= self.block_size {
-            let block = std::mem::take(&mut self.pending);
-            return self.submit_block(block).map(Some);
-        }
-        Ok(None)
+        self.intake.submit_at(packet, Instant::now())
+    }
+
+    /// As [`Pipeline::submit`], for a packet that arrived at `arrival` (its latency runs
+    /// from there: an open-loop load generator passes the scheduled arrival time, so time
+    /// spent waiting to be submitted counts).
+    ///
+    /// # Errors
+    /// [`PipelineError::Closed`] when the pipeline has stopped.
+    pub fn submit_at(
+        &mut self,
+        packet: Vec<u8>,
+        arrival: Instant,
+    ) -> Result<Option<u64>, PipelineError> {
+        self.intake.submit_at(packet, arrival)
     }
 
     /// Submits the streamed packets not yet in a block, if any.
@@ -374,11 +396,12 @@ impl Pipeline {
     /// # Errors
     /// [`PipelineError::Closed`] when the pipeline has stopped.
     pub fn flush(&mut self) -> Result<Option<u64>, PipelineError> {
-        if self.pending.is_empty() {
-            return Ok(None);
-        }
-        let block = std::mem::take(&mut self.pending);
-        self.submit_block(block).map(Some)
+        self.intake.flush()
+    }
+
+    /// Transactions submitted and not yet committed.
+    pub fn in_flight(&self) -> usize {
+        self.intake.limit.current()
     }
 
     /// The next block's result, waiting for it; `None` once the pipeline has shut down.
@@ -419,7 +442,13 @@ impl Pipeline {
             .map(|t| t.elapsed().as_secs_f64())
             .unwrap_or(0.0);
         let depths: Vec<usize> = self.queue_depths.iter().map(|f| f()).collect();
-        stages::snapshot(&self.metrics, &self.verifier, elapsed, &depths)
+        stages::snapshot(
+            &self.metrics,
+            &self.verifier,
+            elapsed,
+            &depths,
+            self.intake.limit.current(),
+        )
     }
 
     /// Submits any streamed packets and closes the input, without waiting: the stages
@@ -430,9 +459,7 @@ impl Pipeline {
     /// # Errors
     /// [`PipelineError::Closed`] when the streamed packets could not be submitted.
     pub fn close(&mut self) -> Result<(), PipelineError> {
-        let flushed = self.flush();
-        self.input = None;
-        flushed.map(|_| ())
+        self.intake.close()
     }
 
     /// Submits any streamed packets, closes the input, waits until every submitted
@@ -444,10 +471,19 @@ impl Pipeline {
     /// # Errors
     /// [`PipelineError::StagePanicked`] when a stage thread panicked (a bug).
     pub fn finish(mut self) -> Result<(Vec<BlockResult>, MetricsSnapshot), PipelineError> {
-        self.flush()?;
-        self.input = None;
-        let results: Vec<BlockResult> = self.output.iter().collect();
+        // results are read while the last packets go in, so a full output queue cannot
+        // stall the close
+        let output = self.output.clone();
+        let collector = std::thread::Builder::new()
+            .name("txpipe-collect".into())
+            .spawn(move || output.iter().collect::<Vec<_>>())
+            .map_err(PipelineError::Spawn)?;
+        let closed = self.intake.close();
+        let results = collector
+            .join()
+            .map_err(|_| PipelineError::StagePanicked("collect"))?;
         self.join()?;
+        closed?;
         let metrics = self.metrics();
         Ok((results, metrics))
     }
@@ -484,14 +520,13 @@ impl Pipeline {
                 break;
             }
         }
-        let flushed = self.flush();
-        self.input = None; // the stages drain and stop; the collector sees the end
+        let flushed = self.intake.close(); // the stages drain and stop; the collector sees the end
         let all = collector
             .join()
             .map_err(|_| PipelineError::StagePanicked("collect"))?;
         self.join()?;
         let metrics = self.metrics();
-        match submit_err.map_or(flushed.map(|_| ()), Err) {
+        match submit_err.map_or(flushed, Err) {
             Err(e) => Err(e),
             Ok(()) => Ok((all, metrics)),
         }
@@ -500,9 +535,19 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        self.input = None;
-        // drain so that no stage blocks on a full output queue, then join
-        for _ in self.output.iter() {}
+        // drain (on another thread, started first) so that no stage, and no block being
+        // closed on time, waits on a full queue while the input closes; then join
+        let output = self.output.clone();
+        let drainer = std::thread::Builder::new()
+            .name("txpipe-drain".into())
+            .spawn(move || for _ in output.iter() {});
+        self.intake.shutdown();
+        match drainer {
+            Ok(handle) => {
+                let _ = handle.join();
+            }
+            Err(_) => for _ in self.output.iter() {},
+        }
         let _ = self.join();
     }
 }

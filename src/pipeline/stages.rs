@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use super::dedup::DedupWindow;
 use super::driver::{Ran, Stage};
+use super::intake::InFlightLimit;
 use super::metrics::{Metrics, MetricsSnapshot, SigverifyShare, StageMetrics};
 use super::outcome::{BlockResult, Commit, OutcomeCounts, TxOutcome};
 use super::stage_id::StageId;
@@ -32,13 +33,14 @@ pub(crate) struct InFlight {
     pub layouts: Vec<Option<Layout>>,
     pub outcomes: Vec<Option<TxOutcome>>,
     pub digests: Vec<Hash>,
-    pub submitted: Instant,
+    /// When each packet arrived (for its latency).
+    pub arrivals: Vec<Instant>,
 }
 
 /// A block after execution: the commit stage finishes it.
 pub(crate) struct Executed {
     pub commit: CommitInput,
-    pub submitted: Instant,
+    pub arrivals: Vec<Instant>,
 }
 
 /// What [`commit_block`] needs of an executed block (the pipeline's execute stage and the
@@ -130,7 +132,7 @@ impl Stage for ParseStage {
                 layouts,
                 outcomes,
                 digests: digests_out,
-                submitted: block.submitted,
+                arrivals: block.arrivals,
             },
             items_in: n,
             items_out: passed,
@@ -262,7 +264,7 @@ impl Stage for ExecuteStage {
             layouts,
             mut outcomes,
             digests,
-            submitted,
+            arrivals,
         } = block;
         let pending = outcomes.iter().filter(|o| o.is_none()).count();
         let (executed, state_hash, fees_charged) = {
@@ -292,7 +294,7 @@ impl Stage for ExecuteStage {
                     state_hash,
                     fees_charged,
                 },
-                submitted,
+                arrivals,
             },
             items_in: pending,
             items_out,
@@ -343,8 +345,18 @@ pub(crate) struct CommitStage {
     /// A one-thread pool, so the Merkle code's rayon calls run here instead of queueing
     /// behind signature verification on the global pool.
     pub pool: rayon::ThreadPool,
-    /// When the block being committed was submitted (for its latency).
-    pub submitted: Option<Instant>,
+    /// Gives back the block's room under the in-flight bound once it is committed.
+    pub in_flight: Arc<InFlightLimit>,
+    /// When each packet of the block being committed arrived (for its latency).
+    pub arrivals: Option<Vec<Instant>>,
+}
+
+impl Drop for CommitStage {
+    /// The last stage has stopped (the input was closed, or a stage failed): nothing will
+    /// free room under the in-flight bound any more, so no submitter may wait for it.
+    fn drop(&mut self) {
+        self.in_flight.close();
+    }
 }
 
 impl Stage for CommitStage {
@@ -353,7 +365,7 @@ impl Stage for CommitStage {
     const ID: StageId = StageId::Commit;
 
     fn run(&mut self, done: Executed) -> Ran<BlockResult> {
-        self.submitted = Some(done.submitted);
+        self.arrivals = Some(done.arrivals);
         let result = self
             .pool
             .install(|| commit_block(done.commit, Some(&self.hasher)));
@@ -366,10 +378,14 @@ impl Stage for CommitStage {
     }
 
     fn after(&mut self, result: &BlockResult, metrics: &Metrics) {
-        if let Some(submitted) = self.submitted.take() {
+        if let Some(arrivals) = self.arrivals.take() {
+            let now = Instant::now();
             if let Ok(mut h) = metrics.latency.lock() {
-                h.record(submitted.elapsed(), result.outcomes.len() as u64);
+                for arrival in &arrivals {
+                    h.record(now.saturating_duration_since(*arrival), 1);
+                }
             }
+            self.in_flight.release(arrivals.len());
         }
         if let Ok(mut c) = metrics.outcomes.lock() {
             c.merge(&result.commit.counts);
@@ -385,6 +401,7 @@ pub(crate) fn snapshot(
     verifier: &BackendVerifier,
     elapsed: f64,
     depths: &[usize],
+    in_flight: usize,
 ) -> MetricsSnapshot {
     let per_sec = |n: f64, s: f64| if s > 0.0 { n / s } else { 0.0 };
     let stages = STAGE_THREADS
@@ -407,11 +424,19 @@ pub(crate) fn snapshot(
             }
         })
         .collect();
-    let (p50, p99) = m
+    let latency = m
         .latency
         .lock()
-        .map(|h| (h.quantile_ms(0.5), h.quantile_ms(0.99)))
-        .unwrap_or((0.0, 0.0));
+        .map(|h| {
+            [
+                h.quantile_ms(0.5),
+                h.quantile_ms(0.9),
+                h.quantile_ms(0.99),
+                h.quantile_ms(0.999),
+                h.max_ms(),
+            ]
+        })
+        .unwrap_or_default();
     let outcomes = m.outcomes.lock().map(|c| *c).unwrap_or_default();
     let s = verifier.stats();
     let total = (s.gpu_signatures + s.cpu_signatures) as f64;
@@ -422,8 +447,12 @@ pub(crate) fn snapshot(
         completed: outcomes.total(),
         tps: per_sec(outcomes.total() as f64, elapsed),
         stages,
-        latency_p50_ms: p50,
-        latency_p99_ms: p99,
+        latency_p50_ms: latency[0],
+        latency_p90_ms: latency[1],
+        latency_p99_ms: latency[2],
+        latency_p999_ms: latency[3],
+        latency_max_ms: latency[4],
+        in_flight: in_flight as u64,
         sigverify: SigverifyShare {
             gpu_signatures: s.gpu_signatures,
             cpu_signatures: s.cpu_signatures,
