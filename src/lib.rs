@@ -24,8 +24,9 @@
 //!
 //! # Cargo features
 //! - `cli` (default): the `txpipe` command line; turns on `test-support`.
-//! - `test-support`: workload and adversarial generators, test-vector loaders and the GPU
-//!   kernels' building-block entry points, for tests, benchmarks and fuzzing. A validator
+//! - `test-support`: workload and adversarial generators, test-vector loaders, the line
+//!   readers and decoders of the command line's inputs (`lines`) and the GPU kernels'
+//!   building-block entry points, for tests, benchmarks and fuzzing. A validator
 //!   that links txpipe with `default-features = false` does not get them.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
@@ -48,6 +49,8 @@ pub mod backend;
 pub mod error;
 pub mod gpu;
 
+#[cfg(feature = "test-support")]
+pub mod lines;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

@@ -175,6 +175,20 @@ fn one_malformed_case_per_rule() {
             ),
         ),
         (
+            "too_many_instructions",
+            with(
+                |s| {
+                    let ix = s.instructions[1].clone();
+                    s.instructions.resize(65, ix);
+                },
+                2,
+            ),
+        ),
+        (
+            "too_many_instruction_accounts",
+            with(|s| s.instructions[1].accounts = vec![2; 256], 2),
+        ),
+        (
             "program_id_is_fee_payer",
             with(|s| s.instructions[1].program_id_index = 0, 2),
         ),
@@ -432,5 +446,22 @@ proptest! {
                 assert!(!flags[v.num_account_keys()], "past the last key is not writable");
             }
         });
+    }
+}
+
+/// SIMD-0160 and SIMD-0406: 64 instructions and 255 accounts per instruction are the
+/// limits; one more is rejected with its own kind, exactly at the limit is accepted.
+#[test]
+fn instruction_limits_at_and_past_the_edge() {
+    for (n, expected) in [(64, "ok"), (65, "too_many_instructions")] {
+        let mut s = base_spec();
+        let ix = s.instructions[1].clone();
+        s.instructions.resize(n, ix);
+        assert_eq!(kind(&packet(&s, 2)), expected, "{n} instructions");
+    }
+    for (n, expected) in [(255, "ok"), (256, "too_many_instruction_accounts")] {
+        let mut s = base_spec();
+        s.instructions[0].accounts = vec![2; n];
+        assert_eq!(kind(&packet(&s, 2)), expected, "{n} accounts");
     }
 }

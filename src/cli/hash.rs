@@ -1,6 +1,6 @@
 //! `txpipe hash`: SHA-256 of hex messages, one per line.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -10,7 +10,9 @@ use clap::Args;
 use txpipe::backend::{Backend, BackendChoice};
 use txpipe::hash::{BackendHasher, BatchHasher};
 
-use super::io::{open_input, stdout};
+use txpipe::lines::Line;
+
+use super::io::{open_lines, read_lines, stdout};
 
 /// Arguments of `hash`.
 #[derive(Args, Debug)]
@@ -30,37 +32,18 @@ pub struct HashArgs {
 /// Runs `txpipe hash`.
 pub fn hash(args: HashArgs) -> anyhow::Result<ExitCode> {
     let hasher = BackendHasher::open(args.backend).context("cannot open the hash backend")?;
-    let mut input = open_input(args.file.as_deref())?;
+    let mut input = open_lines(args.file.as_deref())?;
     let mut out = stdout();
     let t0 = Instant::now();
     let batch = args.batch_size as usize;
 
     let (mut lines, mut digests, mut errors, mut bytes) = (0u64, 0u64, 0u64, 0u64);
     let (mut gpu_batches, mut cpu_batches) = (0u64, 0u64);
-    let mut raw: Vec<Vec<u8>> = Vec::with_capacity(batch);
+    let mut raw: Vec<Line> = Vec::with_capacity(batch);
     let mut decoded: Vec<Result<Vec<u8>, String>> = Vec::with_capacity(batch);
-    let mut eof = false;
-    while !eof {
-        raw.clear();
-        while raw.len() < batch {
-            let mut line = Vec::new();
-            let n = input
-                .read_until(b'\n', &mut line)
-                .context("error reading input")?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            while matches!(line.last(), Some(b'\n' | b'\r')) {
-                line.pop();
-            }
-            raw.push(line);
-        }
-        if raw.is_empty() {
-            break;
-        }
+    while read_lines(&mut input, &mut raw, batch)? > 0 {
         decoded.clear();
-        decoded.extend(raw.iter().map(|l| decode_line(l)));
+        decoded.extend(raw.iter().map(decode_line));
         let msgs: Vec<&[u8]> = decoded
             .iter()
             .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
@@ -105,7 +88,7 @@ pub fn hash(args: HashArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One input line to message bytes, or the reason it is not a hex message.
-fn decode_line(line: &[u8]) -> Result<Vec<u8>, String> {
-    let text = std::str::from_utf8(line).map_err(|_| "not hex: invalid UTF-8".to_string())?;
+fn decode_line(line: &Line) -> Result<Vec<u8>, String> {
+    let text = line.text().map_err(|e| format!("not hex: {e}"))?;
     hex::decode(text.trim()).map_err(|e| format!("not hex: {e}"))
 }

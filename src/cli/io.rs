@@ -5,6 +5,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
+use txpipe::lines::{Line, LineReader, MAX_LINE_BYTES};
 
 /// Opens `path` for buffered reading, or standard input when `path` is `None` or `-`.
 pub fn open_input(path: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
@@ -23,26 +24,19 @@ pub fn stdout() -> BufWriter<io::StdoutLock<'static>> {
     BufWriter::with_capacity(1 << 16, io::stdout().lock())
 }
 
-/// Reads up to `max` lines into `lines` (cleared first), without their line endings.
-/// Returns how many were read; 0 at the end of input.
+/// Opens `path` (as [`open_input`]) as a line reader with the 16 MiB line limit: a bad
+/// line (not UTF-8, too long) comes back as a line of its own.
+pub fn open_lines(path: Option<&Path>) -> anyhow::Result<LineReader<Box<dyn BufRead>>> {
+    Ok(LineReader::new(open_input(path)?, MAX_LINE_BYTES))
+}
+
+/// Reads up to `max` lines into `lines` (cleared first); returns how many, 0 at the end.
 pub fn read_lines(
-    input: &mut dyn BufRead,
-    lines: &mut Vec<String>,
+    input: &mut LineReader<Box<dyn BufRead>>,
+    lines: &mut Vec<Line>,
     max: usize,
 ) -> anyhow::Result<usize> {
-    lines.clear();
-    while lines.len() < max {
-        let mut line = String::new();
-        let n = input.read_line(&mut line).context("error reading input")?;
-        if n == 0 {
-            break;
-        }
-        while line.ends_with('\n') || line.ends_with('\r') {
-            line.pop();
-        }
-        lines.push(line);
-    }
-    Ok(lines.len())
+    input.next_lines(lines, max).context("error reading input")
 }
 
 /// Writes one JSON value as a line.

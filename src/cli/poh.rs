@@ -9,9 +9,11 @@
 //! ```
 //! `transactions` lists the entry's transactions, each as the list of its signatures in
 //! order (all the proof of history depends on). Only `start_hash` is required in the
-//! header; blank lines are ignored. The rule is Solana's (see `txpipe::hash::poh`).
+//! header; blank lines are ignored. A line that cannot be read (not UTF-8, too long, not an
+//! entry) is reported as `{"line": N, "error": KIND, "detail": ...}` before the verdict and is
+//! not an entry; the verdict is then not valid. The rule is Solana's (see `txpipe::hash::poh`).
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -23,11 +25,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use txpipe::backend::{Backend, BackendChoice};
-use txpipe::hash::poh::{self, Breakage, ChainSpec, Entry};
+use txpipe::hash::poh::{self, Breakage, ChainSpec};
 use txpipe::hash::BackendHasher;
 use txpipe::Hash;
 
-use super::io::{open_input, stdout, write_json_line};
+use txpipe::lines::read_chain;
+
+use super::io::{open_lines, stdout, write_json_line};
 
 /// Arguments of `poh-gen`.
 #[derive(Args, Debug)]
@@ -99,20 +103,13 @@ struct EntryLine {
     transactions: Vec<Vec<String>>,
 }
 
-const FORMAT: &str = "txpipe-poh-v1";
+use txpipe::lines::CHAIN_FORMAT as FORMAT;
 
 fn parse_hash(s: &str) -> anyhow::Result<Hash> {
     let mut h = [0u8; 32];
     hex::decode_to_slice(s.trim(), &mut h)
         .with_context(|| format!("not a 32-byte hex hash: {s:?}"))?;
     Ok(h)
-}
-
-fn parse_sig(s: &str) -> anyhow::Result<[u8; 64]> {
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(s.trim(), &mut sig)
-        .with_context(|| format!("not a 64-byte hex signature: {s:?}"))?;
-    Ok(sig)
 }
 
 /// Runs `txpipe poh-gen`.
@@ -187,63 +184,24 @@ pub fn poh_gen(args: PohGenArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_chain(input: &mut dyn BufRead) -> anyhow::Result<(Hash, Vec<Entry>)> {
-    let mut start = None;
-    let mut entries = Vec::new();
-    let mut line = Vec::new();
-    let mut lineno = 0usize;
-    loop {
-        line.clear();
-        if input
-            .read_until(b'\n', &mut line)
-            .context("error reading input")?
-            == 0
-        {
-            break;
-        }
-        lineno += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if start.is_none() {
-            let h: Header = serde_json::from_slice(&line)
-                .with_context(|| format!("line {lineno}: not a chain header"))?;
-            if let Some(f) = &h.format {
-                if f != FORMAT {
-                    bail!("line {lineno}: unknown format {f:?} (expected {FORMAT:?})");
-                }
-            }
-            start = Some(parse_hash(&h.start_hash).with_context(|| format!("line {lineno}"))?);
-            continue;
-        }
-        let e: EntryLine = serde_json::from_slice(&line)
-            .with_context(|| format!("line {lineno}: not an entry"))?;
-        let transactions = e
-            .transactions
-            .iter()
-            .map(|tx| {
-                tx.iter()
-                    .map(|s| parse_sig(s))
-                    .collect::<anyhow::Result<Vec<_>>>()
-            })
-            .collect::<anyhow::Result<Vec<_>>>()
-            .with_context(|| format!("line {lineno}"))?;
-        entries.push(Entry {
-            num_hashes: e.num_hashes,
-            hash: parse_hash(&e.hash).with_context(|| format!("line {lineno}"))?,
-            transactions,
-        });
-    }
-    let start = start.context("empty chain file: no header line")?;
-    Ok((start, entries))
-}
-
 /// Runs `txpipe poh-verify`.
 pub fn poh_verify(args: PohVerifyArgs) -> anyhow::Result<ExitCode> {
     let hasher = BackendHasher::open(args.backend).context("cannot open the hash backend")?;
-    let mut input = open_input(Some(&args.file))?;
-    let (start, entries) = read_chain(&mut *input)?;
-    let requested = poh::total_hashes(&entries);
+    let file = read_chain(&mut open_lines(Some(&args.file))?).context("error reading input")?;
+    if file.start_hash.is_none() && file.bad_lines.is_empty() {
+        bail!("empty chain file: no header line");
+    }
+    let mut out = stdout();
+    for bad in &file.bad_lines {
+        write_json_line(
+            &mut out,
+            &json!({"line": bad.line, "error": bad.error.kind(), "detail": bad.error.to_string()}),
+        )?;
+    }
+    let entries = &file.entries;
+    let requested = entries
+        .iter()
+        .fold(0u64, |sum, e| sum.saturating_add(e.num_hashes));
     if requested > args.max_hashes {
         anyhow::bail!(
             "the chain asks for {requested} hashes, more than --max-hashes {}",
@@ -252,7 +210,13 @@ pub fn poh_verify(args: PohVerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let before = hasher.stats();
     let t0 = Instant::now();
-    let verdicts = poh::entry_verdicts(&start, &entries, &hasher)?;
+    // without a readable header the first entry is the start: it cannot be checked
+    let (from, rest, unchecked) = match (file.start_hash, entries.first()) {
+        (Some(h), _) => (h, &entries[..], 0),
+        (None, Some(first)) => (first.hash, &entries[1..], 1),
+        (None, None) => ([0; 32], &entries[..], 0),
+    };
+    let verdicts = poh::entry_verdicts(&from, rest, &hasher)?;
     let secs = t0.elapsed().as_secs_f64();
     let after = hasher.stats();
     // The chains went to the GPU when routed there and no GPU failure was counted.
@@ -263,17 +227,19 @@ pub fn poh_verify(args: PohVerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         "cpu"
     };
-    let first_bad = verdicts.iter().position(|ok| !ok);
+    let first_bad = verdicts.iter().position(|ok| !ok).map(|i| i + unchecked);
     let bad = verdicts.iter().filter(|ok| !**ok).count();
-    let hashes = poh::total_hashes(&entries);
-    let mut out = stdout();
+    let hashes = requested;
     write_json_line(
         &mut out,
         &json!({
             "entries": entries.len(),
-            "valid": first_bad.is_none(),
+            "valid": first_bad.is_none() && unchecked == 0 && file.bad_lines.is_empty(),
             "first_bad": first_bad,
+            "first_bad_line": first_bad.and_then(|i| file.entry_lines.get(i)),
             "bad_entries": bad,
+            "unreadable_lines": file.bad_lines.len(),
+            "unchecked_entries": unchecked,
             "hashes": hashes,
             "backend": backend,
             "seconds": secs,

@@ -5,15 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use base64::Engine;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
-use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig};
+use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig, TxOutcome};
 use txpipe::state::Account;
 use txpipe::tx::TransactionView;
 
-use super::io::{open_input, read_lines, stdout, write_json_line};
+use txpipe::lines::{decode_packet_line, PacketLineError};
+
+use super::io::{open_lines, read_lines, stdout, write_json_line};
 
 /// Arguments of `replay`.
 #[derive(Args, Debug)]
@@ -35,26 +36,20 @@ pub struct ReplayArgs {
 
 /// `txpipe replay`.
 pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let mut input = open_input(args.file.as_deref())?;
+    let mut input = open_lines(args.file.as_deref())?;
     let mut lines = Vec::new();
     let mut packets: Vec<Vec<u8>> = Vec::new();
     let mut line_numbers = Vec::new();
     let mut decode_errors = Vec::new();
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut n = 0u64;
-    while read_lines(&mut *input, &mut lines, 65_536)? > 0 {
+    while read_lines(&mut input, &mut lines, 65_536)? > 0 {
         for l in &lines {
-            n += 1;
-            let l = l.trim();
-            if l.is_empty() {
-                continue;
-            }
-            match b64.decode(l) {
-                Ok(p) => {
+            match decode_packet_line(l) {
+                Ok(Some(p)) => {
                     packets.push(p);
-                    line_numbers.push(n);
+                    line_numbers.push(l.number);
                 }
-                Err(e) => decode_errors.push((n, e.to_string())),
+                Ok(None) => {}
+                Err(e) => decode_errors.push((l.number, e)),
             }
         }
     }
@@ -90,10 +85,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (results, metrics) = pipeline.run(blocks)?;
     let mut out = stdout();
     for (line, e) in &decode_errors {
-        write_json_line(
-            &mut out,
-            &json!({"line": line, "outcome": "invalid_base64", "reason": e}),
-        )?;
+        let v = match e {
+            PacketLineError::Base64(reason) => {
+                json!({"line": line, "outcome": "invalid_base64", "reason": reason})
+            }
+            PacketLineError::Line(e) => {
+                json!({"line": line, "error": e.kind(), "detail": e.to_string()})
+            }
+        };
+        write_json_line(&mut out, &v)?;
     }
     let mut next = 0usize;
     for BlockResult { outcomes, commit } in &results {
@@ -104,6 +104,9 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             if let Some(stage) = o.stage() {
                 v["stage"] = json!(stage.as_str());
                 v["reason"] = json!(o.reason());
+            }
+            if let TxOutcome::Malformed(e) = o {
+                v["error"] = json!(e.kind());
             }
             write_json_line(&mut out, &v)?;
         }
@@ -120,7 +123,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     std::io::Write::flush(&mut out).context("error writing output")?;
     eprintln!(
-        "replay: transactions={} blocks={} ok={} failed={} invalid_signature={} duplicate={} malformed={} invalid_base64={} elapsed={:.3}s",
+        "replay: transactions={} blocks={} ok={} failed={} invalid_signature={} duplicate={} malformed={} invalid_base64={} unreadable_lines={} elapsed={:.3}s",
         packets.len(),
         results.len(),
         metrics.outcomes.ok,
@@ -128,7 +131,14 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         metrics.outcomes.invalid_signature,
         metrics.outcomes.duplicate,
         metrics.outcomes.malformed,
-        decode_errors.len(),
+        decode_errors
+            .iter()
+            .filter(|(_, e)| matches!(e, PacketLineError::Base64(_)))
+            .count(),
+        decode_errors
+            .iter()
+            .filter(|(_, e)| matches!(e, PacketLineError::Line(_)))
+            .count(),
         metrics.elapsed_s
     );
     Ok(ExitCode::SUCCESS)

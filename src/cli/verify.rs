@@ -5,14 +5,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use base64::Engine;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
 use txpipe::sigverify::{BackendVerifier, SigItem};
 use txpipe::tx::TransactionView;
 
-use super::io::{open_input, read_lines, stdout, write_json_line};
+use txpipe::lines::{decode_packet_line, decode_sig_line, SigLine, SigLineError};
+
+use super::io::{open_lines, read_lines, stdout, write_json_line};
 
 /// Arguments of `verify-sigs`.
 #[derive(Args, Debug)]
@@ -38,50 +39,6 @@ pub struct VerifyTxsArgs {
     batch_size: u32,
     /// One base64 wire transaction per line (standard input when absent or `-`).
     file: Option<PathBuf>,
-}
-
-/// A decoded `verify-sigs` line.
-struct SigLine {
-    pubkey: [u8; 32],
-    message: Vec<u8>,
-    signature: [u8; 64],
-}
-
-fn hex_field<const N: usize>(
-    obj: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Result<[u8; N], String> {
-    let bytes = hex_any(obj, name)?;
-    let len = bytes.len();
-    bytes
-        .try_into()
-        .map_err(|_| format!("{name}: expected {N} bytes, got {len}"))
-}
-
-fn hex_any(
-    obj: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Result<Vec<u8>, String> {
-    let value = obj
-        .get(name)
-        .ok_or_else(|| format!("missing field {name}"))?;
-    let text = value
-        .as_str()
-        .ok_or_else(|| format!("{name}: expected a hex string"))?;
-    hex::decode(text).map_err(|e| format!("{name}: invalid hex: {e}"))
-}
-
-fn parse_sig_line(line: &str) -> Result<SigLine, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| "expected a JSON object".to_string())?;
-    Ok(SigLine {
-        pubkey: hex_field::<32>(obj, "pubkey")?,
-        message: hex_any(obj, "message")?,
-        signature: hex_field::<64>(obj, "signature")?,
-    })
 }
 
 /// Running totals for the summary line.
@@ -128,15 +85,15 @@ fn summary(cmd: &str, t: &Totals, verifier: &BackendVerifier, started: Instant) 
 /// `txpipe verify-sigs`.
 pub fn verify_sigs(args: VerifySigsArgs) -> anyhow::Result<ExitCode> {
     let verifier = open_backend(args.backend)?;
-    let mut input = open_input(args.file.as_deref())?;
+    let mut input = open_lines(args.file.as_deref())?;
     let mut out = stdout();
     let mut lines = Vec::new();
     let mut totals = Totals::default();
     let started = Instant::now();
     let mut line_no = 0u64;
-    while read_lines(&mut *input, &mut lines, args.batch_size as usize)? > 0 {
-        let parsed: Vec<Result<SigLine, String>> =
-            lines.iter().map(|l| parse_sig_line(l)).collect();
+    while read_lines(&mut input, &mut lines, args.batch_size as usize)? > 0 {
+        let parsed: Vec<Result<SigLine, SigLineError>> =
+            lines.iter().map(decode_sig_line).collect();
         let items: Vec<SigItem<'_>> = parsed
             .iter()
             .filter_map(|p| p.as_ref().ok())
@@ -167,7 +124,7 @@ pub fn verify_sigs(args: VerifySigsArgs) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => {
                     totals.errors += 1;
-                    json!({"line": line_no, "error": e})
+                    json!({"line": line_no, "error": e.to_string()})
                 }
             };
             write_json_line(&mut out, &value)?;
@@ -181,21 +138,20 @@ pub fn verify_sigs(args: VerifySigsArgs) -> anyhow::Result<ExitCode> {
 /// `txpipe verify-txs`.
 pub fn verify_txs(args: VerifyTxsArgs) -> anyhow::Result<ExitCode> {
     let verifier = open_backend(args.backend)?;
-    let mut input = open_input(args.file.as_deref())?;
+    let mut input = open_lines(args.file.as_deref())?;
     let mut out = stdout();
     let mut lines = Vec::new();
     let mut totals = Totals::default();
     let started = Instant::now();
     let mut line_no = 0u64;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    while read_lines(&mut *input, &mut lines, args.batch_size as usize)? > 0 {
+    while read_lines(&mut input, &mut lines, args.batch_size as usize)? > 0 {
         let first_line = line_no + 1;
         line_no += lines.len() as u64;
-        let packets: Vec<Option<Result<Vec<u8>, base64::DecodeError>>> = lines
+        let packets: Vec<Option<Result<Vec<u8>, serde_json::Value>>> = lines
             .iter()
-            .map(|l| {
-                let l = l.trim();
-                (!l.is_empty()).then(|| b64.decode(l))
+            .map(|l| match decode_packet_line(l) {
+                Ok(p) => p.map(Ok),
+                Err(e) => Some(Err(json!({"error": e.kind(), "detail": e.to_string()}))),
             })
             .collect();
         let views: Vec<Option<Result<TransactionView<'_>, serde_json::Value>>> = packets
@@ -204,7 +160,7 @@ pub fn verify_txs(args: VerifyTxsArgs) -> anyhow::Result<ExitCode> {
                 p.as_ref().map(|p| match p {
                     Ok(bytes) => TransactionView::parse(bytes)
                         .map_err(|e| json!({"error": e.kind(), "detail": e.to_string()})),
-                    Err(e) => Err(json!({"error": "invalid_base64", "detail": e.to_string()})),
+                    Err(e) => Err(e.clone()),
                 })
             })
             .collect();

@@ -75,6 +75,21 @@ pub enum ParseError {
         /// Total account keys.
         total: usize,
     },
+    /// More than [`super::MAX_INSTRUCTIONS`] instructions (SIMD-0160).
+    #[error("{count} instructions exceed the limit of 64")]
+    TooManyInstructions {
+        /// Instructions in the message.
+        count: usize,
+    },
+    /// An instruction lists more than [`super::MAX_ACCOUNTS_PER_INSTRUCTION`] account
+    /// indexes (SIMD-0406).
+    #[error("instruction {instruction} lists {count} accounts, more than the limit of 255")]
+    TooManyInstructionAccounts {
+        /// Instruction index.
+        instruction: usize,
+        /// Account indexes the instruction lists.
+        count: usize,
+    },
     /// An instruction's program is the fee payer (index 0).
     #[error("instruction {instruction} uses the fee payer as its program")]
     ProgramIdIsFeePayer {
@@ -103,7 +118,10 @@ pub enum ParseError {
         /// Account keys in total (static plus lookups).
         keys: usize,
     },
-    /// The same key appears twice in the static key list.
+    /// The same key appears twice in the static key list. (Agave's parser does not check
+    /// this; Agave rejects such a transaction later, when it locks the accounts
+    /// (`validate_account_locks`, `AccountLoadedTwice`): the same packets are dropped, at
+    /// another stage.)
     #[error("static key {index} duplicates an earlier key")]
     DuplicateAccountKey {
         /// Index of the second occurrence.
@@ -140,6 +158,8 @@ impl ParseError {
             Self::FeePayerNotWritable { .. } => "fee_payer_not_writable",
             Self::NotEnoughStaticKeys { .. } => "not_enough_static_keys",
             Self::TooManyAccountKeys { .. } => "too_many_account_keys",
+            Self::TooManyInstructions { .. } => "too_many_instructions",
+            Self::TooManyInstructionAccounts { .. } => "too_many_instruction_accounts",
             Self::ProgramIdIsFeePayer { .. } => "program_id_is_fee_payer",
             Self::ProgramIdIndexOutOfRange { .. } => "program_id_index_out_of_range",
             Self::AccountIndexOutOfRange { .. } => "account_index_out_of_range",

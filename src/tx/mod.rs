@@ -25,5 +25,16 @@ pub const PACKET_DATA_SIZE: usize = 1232;
 /// Largest number of account keys a transaction may load (static plus table lookups).
 pub const MAX_ACCOUNT_KEYS: usize = 256;
 
+/// Most top-level instructions a transaction may carry: 64 (SIMD-0160, "Static instruction
+/// limit"; Agave's sigverify gate `SanitizedTransactionView::try_new_sanitized` with
+/// `SanitizeConfig::max_instructions = 64`). A 65-instruction packet fits in 1232 bytes, so
+/// the packet size does not imply this limit.
+pub const MAX_INSTRUCTIONS: usize = 64;
+
+/// Most account indexes one instruction may list: 255 (SIMD-0406, "Limit instruction
+/// accounts"; Agave's `SanitizeConfig::max_accounts_per_instruction = 255`). The indexes
+/// are bytes, so repeats are allowed and 256 of them fit in a packet.
+pub const MAX_ACCOUNTS_PER_INSTRUCTION: usize = 255;
+
 /// Fee charged per signature, in lamports.
 pub const LAMPORTS_PER_SIGNATURE: u64 = 5000;

@@ -2,7 +2,10 @@
 
 use std::collections::HashSet;
 
-use super::{decode_compact_u16, ParseError, ResolveError, MAX_ACCOUNT_KEYS, PACKET_DATA_SIZE};
+use super::{
+    decode_compact_u16, ParseError, ResolveError, MAX_ACCOUNTS_PER_INSTRUCTION, MAX_ACCOUNT_KEYS,
+    MAX_INSTRUCTIONS, PACKET_DATA_SIZE,
+};
 use crate::sigverify::SigItem;
 use crate::{Hash, Pubkey, Signature};
 
@@ -292,7 +295,18 @@ impl<'a> TransactionView<'a> {
                 return Err(ParseError::EmptyAddressTableLookup { lookup });
             }
         }
+        if self.instructions.len() > MAX_INSTRUCTIONS {
+            return Err(ParseError::TooManyInstructions {
+                count: self.instructions.len(),
+            });
+        }
         for (instruction, ix) in self.instructions.iter().enumerate() {
+            if ix.accounts.len() > MAX_ACCOUNTS_PER_INSTRUCTION {
+                return Err(ParseError::TooManyInstructionAccounts {
+                    instruction,
+                    count: ix.accounts.len(),
+                });
+            }
             if ix.program_id_index == 0 {
                 return Err(ParseError::ProgramIdIsFeePayer { instruction });
             }
