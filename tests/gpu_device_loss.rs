@@ -8,17 +8,19 @@
 
 #[path = "gpu_support/mod.rs"]
 mod gpu_support;
+#[path = "sig_cases/mod.rs"]
+mod sig_cases;
 
 use std::time::Duration;
+
+use sig_cases::{items, reference, Case};
 
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use txpipe::backend::{Backend, BackendChoice};
 use txpipe::hash::{sha256, BackendHasher, BatchHasher};
-use txpipe::sigverify::{reference_verify, BackendVerifier, SigItem};
-
-type Case = ([u8; 32], Vec<u8>, [u8; 64]);
+use txpipe::sigverify::BackendVerifier;
 
 fn cases(rng: &mut ChaCha20Rng, n: usize) -> Vec<Case> {
     (0..n)
@@ -32,24 +34,6 @@ fn cases(rng: &mut ChaCha20Rng, n: usize) -> Vec<Case> {
             }
             (sk.verifying_key().to_bytes(), message, signature)
         })
-        .collect()
-}
-
-fn items(cases: &[Case]) -> Vec<SigItem<'_>> {
-    cases
-        .iter()
-        .map(|(pubkey, message, signature)| SigItem {
-            pubkey,
-            message,
-            signature,
-        })
-        .collect()
-}
-
-fn reference(cases: &[Case]) -> Vec<bool> {
-    cases
-        .iter()
-        .map(|(pk, m, s)| reference_verify(pk, m, s))
         .collect()
 }
 

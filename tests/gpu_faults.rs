@@ -10,9 +10,13 @@
 
 #[path = "gpu_support/mod.rs"]
 mod gpu_support;
+#[path = "sig_cases/mod.rs"]
+mod sig_cases;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use sig_cases::{items, reference, Case};
 
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{Rng, RngCore, SeedableRng};
@@ -23,9 +27,6 @@ use txpipe::sigverify::{
     reference_verify, BackendVerifier, CpuVerifier, GpuSigVerifier, SigItem, SigVerifier,
     SigVerifyError, MAX_MESSAGE_BYTES,
 };
-
-/// (public key, message, signature).
-type Case = ([u8; 32], Vec<u8>, [u8; 64]);
 
 /// A valid signature over `len` random bytes and a corrupted one (message or signature).
 fn pair(rng: &mut ChaCha20Rng, len: usize) -> [Case; 2] {
@@ -42,24 +43,6 @@ fn pair(rng: &mut ChaCha20Rng, len: usize) -> [Case; 2] {
         bad.2[rng.gen_range(0..32)] ^= 1;
     }
     [(pk, message, signature), bad]
-}
-
-fn items(cases: &[Case]) -> Vec<SigItem<'_>> {
-    cases
-        .iter()
-        .map(|(pubkey, message, signature)| SigItem {
-            pubkey,
-            message,
-            signature,
-        })
-        .collect()
-}
-
-fn reference(cases: &[Case]) -> Vec<bool> {
-    cases
-        .iter()
-        .map(|(pk, m, s)| reference_verify(pk, m, s))
-        .collect()
 }
 
 /// Message lengths from empty to 1 MiB: SHA-512 block edges, the cap and around it, where
@@ -89,21 +72,6 @@ fn lengths() -> Vec<usize> {
         300_000,
         1 << 20,
     ]
-}
-
-/// Shares one GPU verifier with a routed one (so the test can change its settings).
-struct Shared(Arc<GpuSigVerifier>);
-
-impl SigVerifier for Shared {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-    fn max_message_len(&self) -> usize {
-        self.0.max_message_len()
-    }
-    fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        self.0.verify_into(items, out)
-    }
 }
 
 fn open_gpu() -> GpuSigVerifier {
@@ -223,7 +191,7 @@ fn a_1ms_timeout_falls_back_and_the_verifier_recovers() {
     let backend = BackendVerifier::from_parts(
         BackendChoice::Gpu,
         CpuVerifier::new(),
-        Some(Box::new(Shared(Arc::clone(&gpu)))),
+        Some(Box::new(Arc::clone(&gpu))),
     );
     let mut rng = ChaCha20Rng::seed_from_u64(0x12_0003);
     // enough work that no adapter finishes it in a millisecond (lavapipe: ~1 s)
@@ -302,7 +270,7 @@ fn a_persistently_failing_gpu_trips_the_breaker_and_is_tried_again() {
     let backend = BackendVerifier::from_parts(
         BackendChoice::Gpu,
         CpuVerifier::new(),
-        Some(Box::new(Shared(Arc::clone(&gpu)))),
+        Some(Box::new(Arc::clone(&gpu))),
     )
     .with_breaker(Breaker {
         threshold: 2,

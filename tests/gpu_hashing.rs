@@ -32,30 +32,8 @@ fn gpu() -> &'static GpuHasher {
     }
 }
 
-/// The shared GPU hasher behind a `Box<dyn BatchHasher>` for [`BackendHasher::from_parts`].
-struct Shared(&'static GpuHasher);
-
-impl BatchHasher for Shared {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-    fn max_message_len(&self) -> usize {
-        self.0.max_message_len()
-    }
-    fn sha256_batch(&self, m: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
-        self.0.sha256_batch(m, out)
-    }
-    fn hash_chains(&self, s: &[Hash], c: &[u64], out: &mut [Hash]) -> Result<(), HashError> {
-        self.0.hash_chains(s, c, out)
-    }
-}
-
 fn gpu_backend(g: &'static GpuHasher) -> BackendHasher {
-    BackendHasher::from_parts(
-        BackendChoice::Gpu,
-        CpuHasher::new(),
-        Some(Box::new(Shared(g))),
-    )
+    BackendHasher::from_parts(BackendChoice::Gpu, CpuHasher::new(), Some(Box::new(g)))
 }
 
 fn check_batch(g: &GpuHasher, msgs: &[Vec<u8>]) {

@@ -20,7 +20,6 @@ use txpipe::backend::{Backend, BackendChoice};
 use txpipe::error::error_chain;
 use txpipe::sigverify::{
     reference_verify, BackendVerifier, CpuVerifier, GpuSigVerifier, SigItem, SigVerifier,
-    SigVerifyError,
 };
 use txpipe::testing::{self, FaultInjector, SigCase};
 
@@ -185,23 +184,8 @@ fn many_small_chunks_agree() {
     assert!(small.verify(&empty).expect("empty batch").is_empty());
 }
 
-/// Shares the binary's GPU verifier behind a `Box<dyn SigVerifier>`.
-struct Shared(Arc<GpuSigVerifier>);
-
-impl SigVerifier for Shared {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-    fn max_message_len(&self) -> usize {
-        self.0.max_message_len()
-    }
-    fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
-        self.0.verify_into(items, out)
-    }
-}
-
 fn injected_gpu_failure_falls_back_to_cpu() {
-    let (faulty, faults) = FaultInjector::new(Shared(gpu()));
+    let (faulty, faults) = FaultInjector::new(gpu());
     let backend = BackendVerifier::from_parts(
         BackendChoice::Gpu,
         CpuVerifier::new(),

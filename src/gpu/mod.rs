@@ -57,6 +57,40 @@ impl GpuTimeout {
     }
 }
 
+/// A [`GpuTimeout`] that a backend reads per batch and a caller may change at any time
+/// (lock-free: two atomics, each part read whole).
+#[derive(Debug)]
+pub(crate) struct TimeoutCell {
+    base_ns: std::sync::atomic::AtomicU64,
+    per_item_ns: std::sync::atomic::AtomicU64,
+}
+
+impl TimeoutCell {
+    pub(crate) fn new(timeout: GpuTimeout) -> Self {
+        let cell = Self {
+            base_ns: std::sync::atomic::AtomicU64::new(0),
+            per_item_ns: std::sync::atomic::AtomicU64::new(0),
+        };
+        cell.set(timeout);
+        cell
+    }
+
+    pub(crate) fn set(&self, timeout: GpuTimeout) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.base_ns.store(ns(timeout.base), Relaxed);
+        self.per_item_ns.store(ns(timeout.per_item), Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> GpuTimeout {
+        use std::sync::atomic::Ordering::Relaxed;
+        GpuTimeout {
+            base: Duration::from_nanos(self.base_ns.load(Relaxed)),
+            per_item: Duration::from_nanos(self.per_item_ns.load(Relaxed)),
+        }
+    }
+}
+
 /// Fault injection: destroys the process-wide device, as a driver reset or a GPU fault
 /// would. Work in flight on it fails; every GPU backend must then redo that work on the
 /// CPU and, on its next batch, open a new device and rebuild its kernels. Returns whether

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{check_lengths, BatchHasher, HashError};
 use crate::gpu::context::{GpuContext, GrowableBuffer};
-use crate::gpu::{Cause, GpuError, GpuTimeout};
+use crate::gpu::{Cause, GpuError, GpuTimeout, TimeoutCell};
 use crate::Hash;
 
 const WGSL: &str = include_str!("../../shaders/sha256.wgsl");
@@ -102,7 +102,7 @@ impl State {
 /// device and compiles its pipelines again.
 pub struct GpuHasher {
     state: Mutex<State>,
-    timeout: Mutex<GpuTimeout>,
+    timeout: TimeoutCell,
     max_invocations: u64,
     max_chunk_bytes: u64,
 }
@@ -135,7 +135,7 @@ impl GpuHasher {
             .clamp(u64::from(WORKGROUP), max_chunk_bytes / 32);
         Ok(Self {
             state: Mutex::new(state),
-            timeout: Mutex::new(ctx.default_timeout()),
+            timeout: TimeoutCell::new(ctx.default_timeout()),
             max_invocations,
             max_chunk_bytes,
         })
@@ -145,17 +145,12 @@ impl GpuHasher {
     /// [`GpuTimeout`]; an item is a message or a chain, plus one per KiB hashed or per 1,024
     /// chain hashes).
     pub fn set_timeout(&self, timeout: GpuTimeout) {
-        if let Ok(mut t) = self.timeout.lock() {
-            *t = timeout;
-        }
+        self.timeout.set(timeout);
     }
 
     /// The timeout in force.
     pub fn timeout(&self) -> GpuTimeout {
-        self.timeout
-            .lock()
-            .map(|t| *t)
-            .unwrap_or_else(|e| *e.into_inner())
+        self.timeout.get()
     }
 
     /// Caps the messages (or chains) per dispatch below the device-derived limit, so that

@@ -94,6 +94,33 @@ pub trait BatchHasher: Send + Sync {
     }
 }
 
+/// A shared hasher is a hasher (so one GPU hasher can be handed to a routed one and still
+/// be reached by its owner).
+macro_rules! forward_batch_hasher {
+    ($($ptr:ty),*) => {$(
+        impl<H: BatchHasher + ?Sized> BatchHasher for $ptr {
+            fn name(&self) -> &'static str {
+                (**self).name()
+            }
+            fn max_message_len(&self) -> usize {
+                (**self).max_message_len()
+            }
+            fn sha256_batch(&self, messages: &[&[u8]], out: &mut [Hash]) -> Result<(), HashError> {
+                (**self).sha256_batch(messages, out)
+            }
+            fn hash_chains(
+                &self,
+                starts: &[Hash],
+                counts: &[u64],
+                out: &mut [Hash],
+            ) -> Result<(), HashError> {
+                (**self).hash_chains(starts, counts, out)
+            }
+        }
+    )*};
+}
+forward_batch_hasher!(std::sync::Arc<H>, &H);
+
 /// The reference rule, one message at a time: SHA-256 (FIPS 180-4) through the sha2 crate.
 pub fn sha256(data: &[u8]) -> Hash {
     use sha2::Digest;

@@ -80,6 +80,29 @@ pub trait SigVerifier: Send + Sync {
     }
 }
 
+/// A shared verifier is a verifier (so one GPU verifier can be handed to a routed one and
+/// still be reached by its owner).
+macro_rules! forward_sig_verifier {
+    ($($ptr:ty),*) => {$(
+        impl<V: SigVerifier + ?Sized> SigVerifier for $ptr {
+            fn name(&self) -> &'static str {
+                (**self).name()
+            }
+            fn max_message_len(&self) -> usize {
+                (**self).max_message_len()
+            }
+            fn verify_into(
+                &self,
+                items: &[SigItem<'_>],
+                out: &mut [bool],
+            ) -> Result<(), SigVerifyError> {
+                (**self).verify_into(items, out)
+            }
+        }
+    )*};
+}
+forward_sig_verifier!(std::sync::Arc<V>, &V);
+
 /// Checks that a batch has one verdict slot per item (every backend starts with this).
 ///
 /// # Errors

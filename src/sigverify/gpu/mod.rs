@@ -18,7 +18,7 @@ use base_table::BASE_TABLE;
 
 use super::{SigItem, SigVerifier, SigVerifyError};
 use crate::gpu::context::{GpuContext, GrowableBuffer};
-use crate::gpu::{Cause, GpuError, GpuTimeout};
+use crate::gpu::{Cause, GpuError, GpuTimeout, TimeoutCell};
 
 /// `u32` words per signature in the items buffer (A, R, s, message offset, message length).
 pub(crate) const ITEM_WORDS: usize = 26;
@@ -449,7 +449,7 @@ impl Device {
 /// device and rebuilds the kernel.
 pub struct GpuSigVerifier {
     device: Mutex<Device>,
-    timeout: Mutex<GpuTimeout>,
+    timeout: TimeoutCell,
     chunk_size: usize,
     max_chunk: usize,
     max_chunk_msg_bytes: usize,
@@ -486,7 +486,7 @@ impl GpuSigVerifier {
         };
         let mut this = Self {
             device: Mutex::new(device),
-            timeout: Mutex::new(ctx.default_timeout()),
+            timeout: TimeoutCell::new(ctx.default_timeout()),
             chunk_size: preferred,
             max_chunk: 1,
             max_chunk_msg_bytes: 0,
@@ -530,17 +530,12 @@ impl GpuSigVerifier {
 
     /// Changes the timeout for the following batches.
     pub fn set_timeout(&self, timeout: GpuTimeout) {
-        if let Ok(mut t) = self.timeout.lock() {
-            *t = timeout;
-        }
+        self.timeout.set(timeout);
     }
 
     /// The timeout in force.
     pub fn timeout(&self) -> GpuTimeout {
-        self.timeout
-            .lock()
-            .map(|t| *t)
-            .unwrap_or_else(|e| *e.into_inner())
+        self.timeout.get()
     }
 
     /// Signatures per GPU submission.
