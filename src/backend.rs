@@ -11,7 +11,7 @@
 //!
 //! # Recovery
 //! - A batch the GPU fails (an error, a timeout, a lost device) runs again on the CPU:
-//!   nothing is lost, the failure is counted and kept ([`Router::last_gpu_error`]).
+//!   nothing is lost, the failure is counted and kept (`last_gpu_error`).
 //! - A [`Breaker`] stops paying for a GPU that keeps failing: after `threshold` failed
 //!   batches in a row every batch goes to the CPU for `cool_down`; then the GPU is tried
 //!   again (one success closes the breaker, one more failure opens it again).

@@ -579,6 +579,53 @@ impl GpuContext {
         Ok(out)
     }
 
+    /// A bind group of whole buffers: `(binding, buffer)` pairs.
+    pub(crate) fn bind_buffers(
+        &self,
+        label: &str,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[(u32, &wgpu::Buffer)],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+            .iter()
+            .map(|&(binding, buffer)| wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout,
+            entries: &entries,
+        })
+    }
+
+    /// A command encoder holding `passes` compute passes, each one dispatch of `pipeline`
+    /// over `workgroups` workgroups with `bind` as group 0 (a pass boundary orders the
+    /// buffer writes of one dispatch before the reads of the next on every backend).
+    pub(crate) fn encode_dispatches(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        bind: &wgpu::BindGroup,
+        workgroups: u32,
+        passes: u32,
+    ) -> wgpu::CommandEncoder {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        for _ in 0..passes {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(workgroups, 1, 1);
+        }
+        encoder
+    }
+
     /// Creates a storage buffer initialised with `data` (used once, e.g. constant tables).
     pub(crate) fn storage_buffer_init(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
         let size = (data.len() as u64).max(16).next_multiple_of(4);

@@ -248,28 +248,11 @@ impl GpuHasher {
         queue.write_buffer(data, 0, bytemuck::cast_slice(&st.words));
         queue.write_buffer(index, 0, bytemuck::cast_slice(&st.entries));
         let layout = st.batch_pipeline.get_bind_group_layout(0);
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("sha256_batch"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: st.params.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: data.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: index.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: outb.as_entire_binding(),
-                },
-            ],
-        });
+        let bind = ctx.bind_buffers(
+            "sha256_batch",
+            &layout,
+            &[(0, &st.params), (1, data), (2, index), (3, outb)],
+        );
         let pass = Passes {
             label: "sha256_batch",
             pipeline: &st.batch_pipeline,
@@ -295,20 +278,13 @@ impl GpuHasher {
         out: &mut [Hash],
     ) -> Result<(), HashError> {
         let timeout = self.timeout().for_items(units);
-        let mut enc = ctx
-            .device()
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some(pass.label),
-            });
-        for _ in 0..pass.passes {
-            let mut cpass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(pass.label),
-                timestamp_writes: None,
-            });
-            cpass.set_pipeline(pass.pipeline);
-            cpass.set_bind_group(0, pass.bind, &[]);
-            cpass.dispatch_workgroups(pass.count.div_ceil(WORKGROUP), 1, 1);
-        }
+        let mut enc = ctx.encode_dispatches(
+            pass.label,
+            pass.pipeline,
+            pass.bind,
+            pass.count.div_ceil(WORKGROUP),
+            pass.passes,
+        );
         enc.copy_buffer_to_buffer(outb, 0, readback, 0, bytes);
         ctx.submit_and_wait([enc.finish()], timeout)
             .map_err(HashError::GpuFailure)?;
@@ -359,24 +335,11 @@ impl GpuHasher {
         queue.write_buffer(outb, 0, bytemuck::cast_slice(&st.words));
         queue.write_buffer(rem, 0, bytemuck::cast_slice(counts));
         let layout = st.chain_pipeline.get_bind_group_layout(0);
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("sha256_chain"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: st.params.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: outb.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: rem.as_entire_binding(),
-                },
-            ],
-        });
+        let bind = ctx.bind_buffers(
+            "sha256_chain",
+            &layout,
+            &[(0, &st.params), (3, outb), (4, rem)],
+        );
         let pass = Passes {
             label: "sha256_chain",
             pipeline: &st.chain_pipeline,

@@ -105,18 +105,13 @@ impl BuildingBlocks {
             mapped_at_creation: false,
         });
         let bind_group = self.kernel.bind_group(&params, &items_buf, &msgs_buf, &out);
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("building blocks"),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("building blocks"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.kernel.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(count32.div_ceil(WORKGROUP_SIZE), 1, 1);
-        }
+        let mut encoder = ctx.encode_dispatches(
+            "building blocks",
+            &self.kernel.pipeline,
+            &bind_group,
+            count32.div_ceil(WORKGROUP_SIZE),
+            1,
+        );
         encoder.copy_buffer_to_buffer(&out, 0, &readback, 0, out_bytes);
         let index = ctx.submit([encoder.finish()])?;
         let timeout = ctx.default_timeout().for_items(count);

@@ -38,27 +38,28 @@ pub(crate) const WORKGROUP_SIZE: u32 = 64;
 /// far from any watchdog). Solana packets are at most 1,232 bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
+/// The WGSL sources of the ed25519 kernel, in order, followed by `$extra` sources.
+macro_rules! ed25519_wgsl {
+    ($($extra:expr),*) => {
+        concat!(
+            include_str!("../../../shaders/sha512.wgsl"),
+            include_str!("../../../shaders/field25519.wgsl"),
+            include_str!("../../../shaders/field25519_ops.wgsl"),
+            include_str!("../../../shaders/ed25519_programs.wgsl"),
+            include_str!("../../../shaders/edwards25519.wgsl"),
+            include_str!("../../../shaders/ed25519_verify.wgsl"),
+            $($extra),*
+        )
+    };
+}
+
 /// The WGSL of the verification kernel (entry point `verify_main`).
-const VERIFY_WGSL: &str = concat!(
-    include_str!("../../../shaders/sha512.wgsl"),
-    include_str!("../../../shaders/field25519.wgsl"),
-    include_str!("../../../shaders/field25519_ops.wgsl"),
-    include_str!("../../../shaders/ed25519_programs.wgsl"),
-    include_str!("../../../shaders/edwards25519.wgsl"),
-    include_str!("../../../shaders/ed25519_verify.wgsl"),
-);
+const VERIFY_WGSL: &str = ed25519_wgsl!();
 
 /// The WGSL of the building-block test kernel (entry point `building_blocks_main`).
 #[cfg(feature = "test-support")]
-const BUILDING_BLOCKS_WGSL: &str = concat!(
-    include_str!("../../../shaders/sha512.wgsl"),
-    include_str!("../../../shaders/field25519.wgsl"),
-    include_str!("../../../shaders/field25519_ops.wgsl"),
-    include_str!("../../../shaders/ed25519_programs.wgsl"),
-    include_str!("../../../shaders/edwards25519.wgsl"),
-    include_str!("../../../shaders/ed25519_verify.wgsl"),
-    include_str!("../../../shaders/building_blocks.wgsl"),
-);
+const BUILDING_BLOCKS_WGSL: &str =
+    ed25519_wgsl!(include_str!("../../../shaders/building_blocks.wgsl"));
 
 /// A compiled ed25519 kernel with its layout and the uploaded base-point table.
 #[derive(Debug)]
@@ -143,18 +144,9 @@ impl Ed25519Kernel {
         let msgs = self.ctx.storage_buffer_init("warm-up msgs", &[0u8; 16]);
         let out = self.ctx.storage_buffer_init("warm-up out", &[0u8; 16]);
         let bind_group = self.bind_group(&uniform, &params, &msgs, &out);
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("warm-up"),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("warm-up"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(1, 1, 1);
-        }
+        let encoder = self
+            .ctx
+            .encode_dispatches("warm-up", &self.pipeline, &bind_group, 1, 1);
         let index = self.ctx.submit([encoder.finish()])?;
         self.ctx.wait_untimed(index)?;
         self.ctx
@@ -192,25 +184,17 @@ impl Ed25519Kernel {
         msgs: &wgpu::Buffer,
         out: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-            wgpu::BindGroupEntry {
-                binding,
-                resource: buffer.as_entire_binding(),
-            }
-        }
-        self.ctx
-            .device()
-            .create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("ed25519 bind group"),
-                layout: &self.layout,
-                entries: &[
-                    entry(0, params),
-                    entry(1, items),
-                    entry(2, msgs),
-                    entry(3, &self.base_table),
-                    entry(4, out),
-                ],
-            })
+        self.ctx.bind_buffers(
+            "ed25519 bind group",
+            &self.layout,
+            &[
+                (0, params),
+                (1, items),
+                (2, msgs),
+                (3, &self.base_table),
+                (4, out),
+            ],
+        )
     }
 }
 
@@ -337,18 +321,13 @@ impl Slot {
         queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&[count, 0u32, 64, 0]));
         queue.write_buffer(items, 0, bytemuck::cast_slice(&self.host_items));
         queue.write_buffer(msgs, 0, bytemuck::cast_slice(&self.host_msgs));
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("ed25519 verify"),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("ed25519 verify"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&kernel.pipeline);
-            pass.set_bind_group(0, bind_group, &[]);
-            pass.dispatch_workgroups(count.div_ceil(WORKGROUP_SIZE), 1, 1);
-        }
+        let mut encoder = ctx.encode_dispatches(
+            "ed25519 verify",
+            &kernel.pipeline,
+            bind_group,
+            count.div_ceil(WORKGROUP_SIZE),
+            1,
+        );
         encoder.copy_buffer_to_buffer(out, 0, readback, 0, out_bytes);
         ctx.submit([encoder.finish()])
     }
