@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
+use txpipe::execute::workload::CostDist;
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
 use txpipe::pipeline::{MetricsSnapshot, Pipeline, PipelineConfig};
@@ -44,6 +45,13 @@ pub struct BenchArgs {
     /// Workload seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Give every transaction a work instruction of this many SHA-256 rounds on average
+    /// (0: plain transfers); see `bench-exec --work-rounds`.
+    #[arg(long, default_value_t = 0)]
+    work_rounds: u32,
+    /// How work rounds spread over the transactions: const or lognormal:SIGMA.
+    #[arg(long, default_value = "const")]
+    cost_dist: CostDist,
     /// Signature backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
@@ -209,6 +217,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         duplicate_share: args.duplicate_share,
         v0_share: args.v0_share,
         seed: args.seed,
+        work_rounds: args.work_rounds,
+        cost_dist: args.cost_dist,
     };
     let t = Instant::now();
     let (workload, cached) = load_workload(&args, &spec)?;
@@ -234,6 +244,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         stripes: args.stripes,
         block_size: args.block_size,
         genesis: workload.genesis.clone(),
+        registry: workload.registry(),
         verifier: Some(Arc::clone(&verifier)),
         ..PipelineConfig::default()
     };
