@@ -493,3 +493,66 @@ fn sign_plan(p: &Plan, keys: &[SigningKey], pubkeys: &[Pubkey]) -> Vec<u8> {
     }
     packet
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(work_rounds: u32) -> WorkloadSpec {
+        WorkloadSpec {
+            accounts: 20,
+            transactions: 50,
+            work_rounds,
+            cost_dist: CostDist::Lognormal(1.0),
+            ..WorkloadSpec::default()
+        }
+    }
+
+    #[test]
+    fn a_spec_without_work_serialises_as_before_work_existed() {
+        let plain = WorkloadSpec {
+            cost_dist: CostDist::Const,
+            ..spec(0)
+        };
+        let json = serde_json::to_string(&plain).expect("serialises");
+        assert!(
+            !json.contains("work_rounds") && !json.contains("cost_dist"),
+            "{json}"
+        );
+        // An old cache's spec (no work fields) reads as a spec without work.
+        let old: WorkloadSpec = serde_json::from_str(&json).expect("reads");
+        assert_eq!(old.work_rounds, 0);
+        assert_eq!(old.cost_dist, CostDist::Const);
+        let with = serde_json::to_string(&spec(5)).expect("serialises");
+        assert!(with.contains("\"work_rounds\":5"), "{with}");
+    }
+
+    #[test]
+    fn a_workload_with_work_round_trips_through_the_cache_format() {
+        let w = Workload::generate(&spec(5), &|_, _| {}).expect("generates");
+        // Funded accounts, then one work target each.
+        assert_eq!(w.genesis.len(), 40);
+        assert!(w.genesis[20..]
+            .iter()
+            .all(|(_, a)| a.owner == WorkProgram::ID && a.data.len() == 32));
+        let mut buf = Vec::new();
+        w.write_to(&mut buf).expect("writes");
+        let back = Workload::read_from(&mut buf.as_slice()).expect("reads");
+        assert_eq!(back, w);
+        // The same transfers as without work, each with a work instruction.
+        let plain = Workload::generate(
+            &WorkloadSpec {
+                work_rounds: 0,
+                ..spec(0)
+            },
+            &|_, _| {},
+        )
+        .expect("generates");
+        assert_eq!(plain.genesis[..], w.genesis[..20]);
+        assert!(w
+            .packets
+            .iter()
+            .zip(&plain.packets)
+            .all(|(a, b)| a.len() > b.len()));
+    }
+}
