@@ -125,3 +125,48 @@ fn bad_arguments_are_rejected() {
         assert!(!stderr.is_empty(), "{args:?}: no message");
     }
 }
+
+#[test]
+fn work_rounds_and_cost_distributions() {
+    for (dist, extra) in [
+        ("const", &[][..]),
+        ("lognormal:1", &["--force-parallel", "--window", "53"][..]),
+        ("lognormal:2", &["--pairs", "same-part"][..]),
+    ] {
+        let mut args = vec![
+            "--txs",
+            "300",
+            "--accounts",
+            "64",
+            "--threads",
+            "2",
+            "--repeat",
+            "2",
+            "--work-rounds",
+            "5",
+            "--cost-dist",
+            dist,
+        ];
+        args.extend(extra);
+        let v = json(&args);
+        check_contract(&v, 64, 300);
+        assert_eq!(v["work_rounds"].as_u64(), Some(5), "{v}");
+        assert_eq!(v["cost_dist"].as_str(), Some(dist), "{v}");
+        assert!(v["mean_tx_us"].as_f64().is_some_and(|t| t > 0.0), "{v}");
+        // Each transaction: 150 (transfer) + 150 + rounds × 103 (work).
+        let units = v["compute_units"].as_u64().expect("units");
+        if dist == "const" {
+            assert_eq!(units, 300 * (300 + 5 * 103), "{v}");
+        } else {
+            assert!(units > 300 * 300, "{v}");
+        }
+    }
+    // Plain transfers: 150 units each, and the new fields still there.
+    let v = json(&["--txs", "100", "--accounts", "10", "--repeat", "1"]);
+    assert_eq!(v["compute_units"].as_u64(), Some(100 * 150));
+    assert_eq!(v["work_rounds"].as_u64(), Some(0));
+    assert_eq!(v["cost_dist"].as_str(), Some("const"));
+    let (code, _, stderr) = bench_exec(&["--cost-dist", "pareto:1"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cost distribution"), "{stderr}");
+}

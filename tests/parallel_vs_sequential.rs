@@ -2,9 +2,11 @@
 //! transactions over key universes of 2, 10, 100 and 10,000 accounts, with failing
 //! transactions mixed in (insufficient funds, fee payer cannot pay, missing signer,
 //! read-only write attempt, rollback of a multi-instruction transaction, account already in
-//! use, unknown program, bad data), on 1, 2 and 8 threads. Every per-transaction result,
-//! the state hash, the whole final state and the fees must be equal; lamports are
-//! conserved (fees burnt, or credited to a collector); read-only accounts never change.
+//! use, unknown program, bad data), compute budgets (limits, prices, over-budget work,
+//! duplicate and invalid ComputeBudget instructions) and work instructions of skewed cost,
+//! on 1, 2 and 8 threads. Every per-transaction result and compute-unit count, the state
+//! hash, the whole final state and the fees must be equal; lamports are conserved (fees
+//! burnt, or credited to a collector); read-only accounts never change.
 
 mod exec_common;
 
@@ -12,10 +14,13 @@ use std::collections::HashSet;
 
 use exec_common::*;
 use proptest::prelude::*;
-use txpipe::execute::ExecConfig;
+use txpipe::execute::{ComputeBudgetInstruction as Cb, ExecConfig, WorkProgram};
 use txpipe::state::Account;
 use txpipe::tx::build::{InstructionSpec, SYSTEM_PROGRAM_ID};
 use txpipe::Pubkey;
+
+/// Number of transaction kinds [`build_packet`] makes.
+const KINDS: u8 = 16;
 
 /// One generated transaction: a kind and random parameters.
 #[derive(Clone, Debug)]
@@ -29,7 +34,7 @@ struct TxSpec {
 
 fn tx_spec() -> impl Strategy<Value = TxSpec> {
     (
-        0u8..10,
+        0u8..KINDS,
         any::<u32>(),
         any::<u32>(),
         0u64..400_000,
@@ -118,7 +123,7 @@ fn build_packet(t: &TxSpec, universe: u32) -> Vec<u8> {
             1,
             vec![transfer_ix(2, 0, 1, t.amount)],
         )),
-        _ => packet(&message(
+        9 => packet(&message(
             vec![ka, kb, SYSTEM_PROGRAM_ID],
             1,
             0,
@@ -129,17 +134,70 @@ fn build_packet(t: &TxSpec, universe: u32) -> Vec<u8> {
                 data: vec![2, 0, 0, 0, 1],
             }],
         )),
+        // Work of skewed cost: mostly a few rounds, one in eight 100 to 400.
+        10 | 11 => budgeted(ka, kb, t.amount, &[], Some(skewed_rounds(t.extra))),
+        // A declared limit (sometimes too small for the work: over budget) and a price.
+        12 => budgeted(
+            ka,
+            kb,
+            t.amount,
+            &[
+                Cb::SetComputeUnitPrice(t.extra % 5000),
+                Cb::SetComputeUnitLimit((t.extra % 9000) as u32),
+            ],
+            Some(skewed_rounds(t.extra >> 3)),
+        ),
+        // A heap frame and a loaded-data limit, valid or not.
+        13 => budgeted(
+            ka,
+            kb,
+            t.amount,
+            &[
+                Cb::RequestHeapFrame(if t.extra.is_multiple_of(2) {
+                    64 * 1024
+                } else {
+                    1000
+                }),
+                Cb::SetLoadedAccountsDataSizeLimit((t.extra % 3) as u32 * 16),
+            ],
+            t.extra.is_multiple_of(4).then_some(3),
+        ),
+        // A duplicate ComputeBudget instruction.
+        14 => budgeted(
+            ka,
+            kb,
+            t.amount,
+            &[Cb::SetComputeUnitPrice(1), Cb::SetComputeUnitPrice(2)],
+            None,
+        ),
+        // ComputeBudget data that does not decode.
+        _ => budgeted_raw(ka, kb, t.amount, vec![(t.extra % 7) as u8 * 5, 1]),
+    }
+}
+
+/// Work rounds with a skewed spread: 0 to 7, and one in eight 100 to 400.
+fn skewed_rounds(x: u64) -> u32 {
+    if x.is_multiple_of(8) {
+        100 + (x % 301) as u32
+    } else {
+        (x % 8) as u32
     }
 }
 
 /// Checks one case; returns the sequential results' kinds (for coverage checks).
 fn check(c: &Case) -> Result<Vec<String>, TestCaseError> {
-    let genesis: Vec<(Pubkey, Account)> = c
+    let mut genesis: Vec<(Pubkey, Account)> = c
         .balances
         .iter()
         .enumerate()
         .map(|(i, &l)| (key(i as u32), Account::new(l, SYSTEM_PROGRAM_ID)))
         .collect();
+    // Every account's work target (1 lamport each).
+    let targets: Vec<(Pubkey, Account)> = genesis
+        .iter()
+        .map(|(k, _)| (WorkProgram::target_of(k), WorkProgram::account(1)))
+        .collect();
+    genesis.extend(targets);
     let packets: Vec<Vec<u8>> = c.txs.iter().map(|t| build_packet(t, c.universe)).collect();
     let block = prepare(&packets);
     let config = ExecConfig {
@@ -150,12 +208,20 @@ fn check(c: &Case) -> Result<Vec<String>, TestCaseError> {
     let (seq_table, seq, par_table, par) = run_both(&genesis, &block, config, c.threads);
 
     prop_assert_eq!(&seq.results, &par.results);
+    prop_assert_eq!(&seq.compute_units, &par.compute_units);
+    // Units: 0 for a transaction that did not run, never over its limit.
+    for ((r, &u), tx) in seq.results.iter().zip(&seq.compute_units).zip(&block) {
+        prop_assert!(u <= u64::from(tx.budget().compute_unit_limit));
+        if r.as_ref().err().is_some_and(|e| !e.fee_charged()) {
+            prop_assert_eq!(u, 0);
+        }
+    }
     prop_assert!(seq.same_effects(&par));
     prop_assert_eq!(seq.state_hash(&seq_table), par.state_hash(&par_table));
     prop_assert_eq!(seq_table.snapshot(), par_table.snapshot());
 
     // Conservation: before = after + burnt.
-    let before: u128 = c.balances.iter().map(|&l| u128::from(l)).sum();
+    let before: u128 = genesis.iter().map(|(_, a)| u128::from(a.lamports)).sum();
     prop_assert_eq!(
         before,
         seq_table.total_lamports() + u128::from(seq.fees_burnt)
@@ -189,10 +255,16 @@ fn check(c: &Case) -> Result<Vec<String>, TestCaseError> {
         .iter()
         .map(|r| match r {
             Ok(()) => "Ok".to_string(),
-            Err(e) => match e.instruction_error() {
-                Some(ie) => format!("{ie:?}"),
-                None => format!("{e:?}"),
-            },
+            Err(e) => {
+                let name = match e.instruction_error() {
+                    Some(ie) => format!("{ie:?}"),
+                    None => format!("{e:?}"),
+                };
+                name.split(['(', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            }
         })
         .collect())
 }
@@ -224,7 +296,7 @@ fn full_size_blocks_every_universe_and_thread_count() {
             };
             let txs: Vec<TxSpec> = (0..5000)
                 .map(|_| TxSpec {
-                    kind: (next() % 10) as u8,
+                    kind: (next() % u64::from(KINDS)) as u8,
                     a: next() as u32,
                     b: next() as u32,
                     amount: next() % 400_000,
@@ -254,6 +326,11 @@ fn full_size_blocks_every_universe_and_thread_count() {
                     "AccountAlreadyInUse",
                     "UnknownProgram",
                     "InvalidInstructionData",
+                    "ComputationalBudgetExceeded",
+                    "DuplicateInstruction",
+                    "InvalidComputeBudgetData",
+                    "InvalidLoadedAccountsDataSizeLimit",
+                    "MaxLoadedAccountsDataSizeExceeded",
                 ] {
                     assert!(
                         kinds.iter().any(|k| k == want),

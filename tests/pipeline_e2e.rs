@@ -178,6 +178,7 @@ fn workload(txs: usize, accounts: usize, contention: Contention, seed: u64) -> W
             duplicate_share: 0.05,
             v0_share: 0.3,
             seed,
+            ..WorkloadSpec::default()
         },
         &|_, _| {},
     )

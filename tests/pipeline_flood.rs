@@ -46,6 +46,7 @@ fn flood_with_gpu_faults_is_bounded_lossless_and_equals_the_reference() {
             duplicate_share: 0.02,
             v0_share: 0.2,
             seed: 18,
+            ..WorkloadSpec::default()
         },
         &|_, _| {},
     )

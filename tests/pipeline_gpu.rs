@@ -39,6 +39,7 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
             duplicate_share: 0.05,
             v0_share: 0.5,
             seed: 77,
+            ..WorkloadSpec::default()
         },
         &|_, _| {},
     )

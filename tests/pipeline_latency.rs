@@ -22,6 +22,7 @@ fn workload(txs: usize, seed: u64) -> Workload {
             duplicate_share: 0.05,
             v0_share: 0.3,
             seed,
+            ..WorkloadSpec::default()
         },
         &|_, _| {},
     )

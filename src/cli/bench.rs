@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
+use txpipe::execute::workload::CostDist;
 use txpipe::pipeline::open_loop::{run_open_loop, Arrivals};
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
@@ -45,6 +46,13 @@ pub struct BenchArgs {
     /// Workload seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Give every transaction a work instruction of this many SHA-256 rounds on average
+    /// (0: plain transfers); see `bench-exec --work-rounds`.
+    #[arg(long, default_value_t = 0)]
+    work_rounds: u32,
+    /// How work rounds spread over the transactions: const or lognormal:SIGMA.
+    #[arg(long, default_value = "const")]
+    cost_dist: CostDist,
     /// Signature backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
@@ -238,6 +246,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         duplicate_share: args.duplicate_share,
         v0_share: args.v0_share,
         seed: args.seed,
+        work_rounds: args.work_rounds,
+        cost_dist: args.cost_dist,
     };
     let t = Instant::now();
     let (workload, cached) = load_workload(&args, &spec)?;
@@ -276,6 +286,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .then(|| std::time::Duration::from_secs_f64(args.max_block_wait_ms / 1e3)),
         max_in_flight: args.max_in_flight,
         genesis: workload.genesis.clone(),
+        registry: workload.registry(),
         verifier: Some(Arc::clone(&verifier)),
         ..PipelineConfig::default()
     };

@@ -1,4 +1,6 @@
-//! `txpipe bench-exec`: sequential versus scheduled parallel execution of a p2p block.
+//! `txpipe bench-exec`: sequential versus scheduled parallel execution of a p2p block,
+//! optionally with a metered work instruction per transaction (`--work-rounds`,
+//! `--cost-dist`).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -6,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::json;
-use txpipe::execute::workload::P2pBlock;
-use txpipe::execute::{window_part, BlockOutcome, ExecConfig, ExecTx, Executor, ProgramRegistry};
+use txpipe::execute::workload::{CostDist, P2pBlock, WorkSpec};
+use txpipe::execute::{window_part, BlockOutcome, ExecConfig, ExecTx, Executor, WorkProgram};
 use txpipe::schedule::{schedule, ScheduleStats};
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
@@ -48,6 +50,15 @@ pub struct BenchExecArgs {
     /// one after another on one thread.
     #[arg(long)]
     ceiling: bool,
+    /// Give every transaction a work instruction (after its transfer) of this many
+    /// SHA-256 rounds on average (0: plain transfers). Rounds are capped so that a
+    /// transaction fits its default compute-unit limit (400,000 units: 3,880 rounds).
+    #[arg(long, default_value_t = 0)]
+    work_rounds: u32,
+    /// How work rounds spread over the transactions: `const`, or `lognormal:SIGMA` (same
+    /// mean).
+    #[arg(long, default_value = "const")]
+    cost_dist: CostDist,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -145,16 +156,24 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
     // One table for every run: with `--pairs same-part` the block is generated from its
     // split (its key hash is seeded per table).
     let table = AccountsTable::default();
+    let work = WorkSpec {
+        rounds: args.work_rounds,
+        dist: args.cost_dist,
+    };
     let block = match args.pairs {
-        Pairs::Random => P2pBlock::generate(accounts, txs, args.seed)?,
-        Pairs::SamePart => P2pBlock::generate_within(accounts, txs, args.seed, |k| {
-            window_part(&table, k, threads)
-        })?,
+        Pairs::Random => P2pBlock::generate_with_work(accounts, txs, args.seed, work)?,
+        Pairs::SamePart => P2pBlock::generate_within_with_work(
+            accounts,
+            txs,
+            args.seed,
+            |k| window_part(&table, k, threads),
+            work,
+        )?,
     };
     let views = parse(&block)?;
     let exec_block: Vec<ExecTx<'_>> = views.iter().map(|v| ExecTx::from_view(v, None)).collect();
     let executor = Executor::new(
-        ProgramRegistry::default(),
+        WorkProgram::registry(),
         ExecConfig {
             allow_sequential: !args.force_parallel,
             window: usize::try_from(args.window).context("--window too large")?,
@@ -200,6 +219,8 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
     let results_equal = seq.outcome.same_effects(&par.outcome) && seq.consistent && par.consistent;
     let hashes_equal = seq.hash == par.hash;
     let ok = seq.outcome.num_ok();
+    let mean_tx_us = (seq.best.as_secs_f64() * 1e6 / txs as f64 * 1000.0).round() / 1000.0;
+    let units: u64 = seq.outcome.compute_units.iter().sum();
     let seq_tps = tps(txs, seq.best);
     let par_tps = tps(txs, par.best);
     if args.json {
@@ -225,6 +246,10 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
             "state_hash_parallel": hex::encode(par.hash),
             "results_equal": results_equal,
             "pairs": args.pairs.to_possible_value().map(|v| v.get_name().to_owned()),
+            "work_rounds": args.work_rounds,
+            "cost_dist": args.cost_dist.to_string(),
+            "mean_tx_us": mean_tx_us,
+            "compute_units": units,
         });
         if let (Some(c), Some(map)) = (&ceiling, out.as_object_mut()) {
             map.insert("ceiling_speedup".into(), json!(c.speedup()));
@@ -242,6 +267,10 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
         println!("accounts:              {accounts}");
         println!("txs:                   {txs} ({ok} ok)");
         println!("threads:               {threads}");
+        println!(
+            "work:                  {} rounds ({}), {mean_tx_us} us per transaction sequentially, {units} compute units",
+            args.work_rounds, args.cost_dist
+        );
         println!("sequential_tps:        {seq_tps:.0}");
         println!(
             "parallel_tps:          {par_tps:.0} ({:.2}x)",
@@ -306,10 +335,14 @@ fn ceiling(
 ) -> anyhow::Result<Ceiling> {
     let blocks = (0..threads)
         .map(|t| {
-            P2pBlock::generate(
+            P2pBlock::generate_with_work(
                 (accounts / threads).max(2),
                 (txs / threads).max(1),
                 args.seed.wrapping_add(1 + t as u64),
+                WorkSpec {
+                    rounds: args.work_rounds,
+                    dist: args.cost_dist,
+                },
             )
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -25,6 +25,28 @@ pub enum TxError {
     /// parser already rejects such packets): not executed.
     #[error("malformed transaction: {0}")]
     Malformed(&'static str),
+    /// ComputeBudget instruction `index` has data that does not decode, or requests an
+    /// invalid heap frame: not executed, no fee (Agave:
+    /// `TransactionError::InstructionError(index, InvalidInstructionData)`, raised while
+    /// validating the fee payer, before any charge).
+    #[error("compute budget instruction {index}: invalid instruction data")]
+    InvalidComputeBudgetData {
+        /// Index of the instruction in the transaction.
+        index: u8,
+    },
+    /// ComputeBudget instruction `index` repeats a kind already set: not executed, no fee
+    /// (Agave: `TransactionError::DuplicateInstruction(index)`).
+    #[error("transaction contains a duplicate instruction ({0}) that is not allowed")]
+    DuplicateInstruction(u8),
+    /// `SetLoadedAccountsDataSizeLimit(0)`: not executed, no fee (Agave:
+    /// `TransactionError::InvalidLoadedAccountsDataSizeLimit`).
+    #[error("loaded accounts data size limit requested is invalid")]
+    InvalidLoadedAccountsDataSizeLimit,
+    /// The accounts the transaction loaded hold more data than its compute budget's
+    /// loaded-accounts limit: rolled back, the fee stays paid (Agave:
+    /// `TransactionError::MaxLoadedAccountsDataSizeExceeded`, a fee-only transaction).
+    #[error("transaction loaded more account data than its limit")]
+    MaxLoadedAccountsDataSizeExceeded,
     /// Instruction `index` failed: every change rolled back, the fee stays paid.
     #[error("instruction {index} failed: {error}")]
     Instruction {
@@ -36,9 +58,13 @@ pub enum TxError {
 }
 
 impl TxError {
-    /// Whether the fee was charged (the transaction was executed and an instruction failed).
+    /// Whether the fee was charged (the transaction was executed and an instruction
+    /// failed, or it loaded more account data than its limit).
     pub fn fee_charged(&self) -> bool {
-        matches!(self, TxError::Instruction { .. })
+        matches!(
+            self,
+            TxError::Instruction { .. } | TxError::MaxLoadedAccountsDataSizeExceeded
+        )
     }
 
     /// The instruction error, when an instruction failed.
@@ -98,6 +124,13 @@ pub enum InstructionError {
     /// The instruction's accounts hold a different lamport total after it than before.
     #[error("sum of account balances changed")]
     UnbalancedInstruction,
+    /// The transaction's compute units ran out (its compute budget's limit): the units
+    /// consumed are the limit.
+    #[error("computational budget exceeded")]
+    ComputationalBudgetExceeded,
+    /// The account's data is not what the program expects (length, layout).
+    #[error("invalid account data")]
+    InvalidAccountData,
     /// A program-defined error code.
     #[error("custom program error {0}")]
     Custom(u32),

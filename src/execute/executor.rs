@@ -12,7 +12,7 @@ use crate::{Hash, Pubkey};
 
 use super::access::TableAccess;
 use super::error::{TxError, TxResult};
-use super::path_choice::{ExecPath, PathCosts};
+use super::path_choice::{cost_class, ExecPath, PathCosts, COST_SAMPLE};
 use super::registry::ProgramRegistry;
 use super::runtime::{Runtime, Scratch};
 use super::transaction::ExecTx;
@@ -63,6 +63,9 @@ impl Default for ExecConfig {
 pub struct BlockOutcome {
     /// One result per transaction, in block order.
     pub results: Vec<TxResult>,
+    /// Compute units each transaction consumed, in block order (0 for one that did not
+    /// run; its limit for one that ran out).
+    pub compute_units: Vec<u64>,
     /// Fees taken from fee payers.
     pub fees_charged: u64,
     /// Fees credited to the fee collector.
@@ -98,10 +101,11 @@ impl BlockOutcome {
         self.results.iter().filter(|r| r.is_ok()).count()
     }
 
-    /// Whether two outcomes have the same per-transaction results, the same fees and the
-    /// same set of modified accounts (in whatever order they were written).
+    /// Whether two outcomes have the same per-transaction results and compute units, the
+    /// same fees and the same set of modified accounts (in whatever order they were written).
     pub fn same_effects(&self, other: &BlockOutcome) -> bool {
         self.results == other.results
+            && self.compute_units == other.compute_units
             && self.fees_charged == other.fees_charged
             && self.fees_collected == other.fees_collected
             && self.fees_burnt == other.fees_burnt
@@ -145,7 +149,7 @@ impl Executor {
         let runtime = self.runtime();
         let mut scratch = Scratch::default();
         let mut modified = Vec::new();
-        let results = block
+        let (results, units) = block
             .iter()
             .map(|tx| {
                 let mut access = TableAccess {
@@ -155,38 +159,47 @@ impl Executor {
                 };
                 runtime.execute_tx(&mut access, tx, &mut scratch)
             })
-            .collect();
-        self.finish(table, block, results, modified, ExecPath::Sequential)
+            .unzip();
+        self.finish(table, block, results, units, modified, ExecPath::Sequential)
     }
 
     /// Runs `block` the fastest way that gives the sequential result, on the current rayon
     /// pool:
     /// - one thread, or a block shorter than two [`ExecConfig::min_parallel_batch`]:
     ///   sequentially;
-    /// - otherwise the path this executor has measured faster: it keeps a running mean of
-    ///   each path's time per transaction and takes the faster (the parallel path until
-    ///   it is measured, then the sequential one until it is), trying the slower again on
-    ///   one block in eight. On a machine whose cores hand cache lines to each other
-    ///   slowly, blocks of cheap transactions run faster on one thread; with more cores,
-    ///   or heavier programs, the parallel path wins;
+    /// - otherwise the path this executor has measured faster for blocks of this cost: a
+    ///   block's cost class is its mean estimated compute units per transaction (from
+    ///   [`crate::execute::Program::estimate_units`], capped by each transaction's limit,
+    ///   over 256 evenly spaced transactions), in classes below 1k, 4k, 16k, 64k units and
+    ///   above. Per class it keeps a running mean of each path's time per estimated unit
+    ///   and takes the faster (the parallel path until it is measured, then the
+    ///   sequential one until it is), trying the slower again on one block in eight. On a
+    ///   machine whose cores hand cache lines to each other slowly, blocks of cheap
+    ///   transactions run faster on one thread; with more cores, or heavier programs, the
+    ///   parallel path wins;
     /// - before the parallel path, a contention probe schedules the first [`PROBE_TXS`](super::PROBE_TXS)
     ///   transactions; if their batches average fewer than 4 ×
-    ///   [`ExecConfig::min_parallel_batch`] transactions (a contended block: too little
-    ///   to run side by side), the block runs sequentially instead (its time counts for
-    ///   the sequential path, and none for the parallel one: the two kinds of block are
-    ///   told apart by the probe, not by the means). After two contended probes in a
-    ///   row, the next three blocks that would be probed run sequentially unprobed;
+    ///   [`ExecConfig::min_parallel_batch`] transactions (scaled down for transactions
+    ///   heavier than 1,000 units: a batch of a few heavy transactions is work enough to
+    ///   split, at least 2), the block is contended and runs sequentially instead (its
+    ///   time counts for the sequential path, and none for the parallel one: the two kinds
+    ///   of block are told apart by the probe, not by the means). After two contended
+    ///   probes in a row, the next three blocks that would be probed run sequentially
+    ///   unprobed;
     /// - the parallel path runs window by window ([`ExecConfig::window`] transactions
     ///   each, at most 262,144): the accounts are split into one part per worker by
     ///   stripe; worker `p` walks the window, gives every reference to a key of its part
     ///   a dependency count ([`crate::schedule::KeyDeps`], the rule of
     ///   [`crate::schedule::KeyIndex::tx_deps`]) and loads the part's accounts into
-    ///   working copies; the workers run the window's transactions against those copies,
-    ///   each as soon as the earlier transactions it conflicts with have finished (the
-    ///   dependency graph whose levels are the schedule's batches, run without a barrier
-    ///   per batch and in block order, which walks the block's memory in order); worker
-    ///   `p` writes part `p`'s changed copies back before the next window starts. A
-    ///   transaction touches no hash table and no stripe lock while it runs.
+    ///   working copies; each transaction is assigned to a worker, its fee payer's part's
+    ///   unless the workers' estimated compute units would drift apart (then the least
+    ///   loaded one's), so that the workers stay balanced by cost, not by count; the
+    ///   workers run their transactions against the copies, each as soon as the earlier
+    ///   transactions it conflicts with have finished (the dependency graph whose levels
+    ///   are the schedule's batches, run without a barrier per batch and in block order,
+    ///   which walks the block's memory in order); worker `p` writes part `p`'s changed
+    ///   copies back before the next window starts. A transaction touches no hash table
+    ///   and no stripe lock while it runs.
     ///
     /// [`ExecConfig::allow_sequential`] `false` always takes the windowed path. Whatever
     /// the path, the result is the sequential one; [`BlockOutcome::path`] tells which
@@ -198,10 +211,12 @@ impl Executor {
             if rayon::current_num_threads() <= 1 || block.len() < min_batch.saturating_mul(2) {
                 return self.execute_sequential(table, block);
             }
+            let mean_units = self.sample_mean_units(block);
+            let class = cost_class(mean_units);
             // The probe only when the measurements say the parallel path is worth a try.
-            let mut path = self.costs.choose();
+            let mut path = self.costs.choose(class);
             // A contended block runs sequentially, and its time counts for that path.
-            if path == ExecPath::Parallel && self.costs.contended(block, min_batch) {
+            if path == ExecPath::Parallel && self.costs.contended(block, min_batch, mean_units) {
                 path = ExecPath::Sequential;
             }
             let start = Instant::now();
@@ -209,10 +224,25 @@ impl Executor {
                 ExecPath::Sequential => self.execute_sequential(table, block),
                 ExecPath::Parallel => self.execute_windows(table, block, window),
             };
-            self.costs.record(path, block.len(), start.elapsed());
+            let units = mean_units.max(1).saturating_mul(block.len() as u64);
+            self.costs.record(path, class, units, start.elapsed());
             return outcome;
         }
         self.execute_windows(table, block, window)
+    }
+
+    /// The mean estimated compute units of up to [`COST_SAMPLE`] evenly spaced
+    /// transactions of `block`.
+    fn sample_mean_units(&self, block: &[ExecTx<'_>]) -> u64 {
+        let runtime = self.runtime();
+        let step = block.len().div_ceil(COST_SAMPLE).max(1);
+        let (sum, n) = block
+            .iter()
+            .step_by(step)
+            .fold((0u64, 0u64), |(sum, n), tx| {
+                (sum.saturating_add(runtime.estimate_units(tx)), n + 1)
+            });
+        sum / n.max(1)
     }
 
     /// The windowed parallel path of [`Executor::execute_block`].
@@ -222,8 +252,24 @@ impl Executor {
         block: &[ExecTx<'_>],
         window: usize,
     ) -> BlockOutcome {
-        let run = window::run_windows(self.runtime(), table, block, window);
-        let mut outcome = self.finish(table, block, run.results, run.modified, ExecPath::Parallel);
+        let runtime = self.runtime();
+        let costs: Vec<u64> = {
+            use rayon::prelude::*;
+            block
+                .par_iter()
+                .with_min_len(1024)
+                .map(|tx| runtime.estimate_units(tx))
+                .collect()
+        };
+        let run = window::run_windows(runtime, table, block, &costs, window);
+        let mut outcome = self.finish(
+            table,
+            block,
+            run.results,
+            run.units,
+            run.modified,
+            ExecPath::Parallel,
+        );
         outcome.phases = run.phases;
         outcome
     }
@@ -239,6 +285,7 @@ impl Executor {
         table: &AccountsTable,
         block: &[ExecTx<'_>],
         results: Vec<TxResult>,
+        compute_units: Vec<u64>,
         mut modified: Vec<Pubkey>,
         path: ExecPath,
     ) -> BlockOutcome {
@@ -265,6 +312,7 @@ impl Executor {
         }
         BlockOutcome {
             results,
+            compute_units,
             fees_charged,
             fees_collected,
             fees_burnt: fees_charged - fees_collected,
@@ -317,9 +365,14 @@ mod tests {
         // Told the sequential path is far faster (by more than the blocks' own timings can
         // change): it runs, but one block in eight tries the windowed path; every block
         // gives the sequential result.
-        executor.costs.sequential.store(1, Ordering::Relaxed);
         executor
             .costs
+            .class(0)
+            .sequential
+            .store(1, Ordering::Relaxed);
+        executor
+            .costs
+            .class(0)
             .parallel
             .store(u64::MAX / 8, Ordering::Relaxed);
         let mut paths = Vec::new();
@@ -343,8 +396,12 @@ mod tests {
                 ..ExecConfig::default()
             },
         );
-        forced.costs.sequential.store(1, Ordering::Relaxed);
-        forced.costs.parallel.store(u64::MAX, Ordering::Relaxed);
+        forced.costs.class(0).sequential.store(1, Ordering::Relaxed);
+        forced
+            .costs
+            .class(0)
+            .parallel
+            .store(u64::MAX, Ordering::Relaxed);
         let t = fresh();
         assert_eq!(
             pool.install(|| forced.execute_block(&t, &txs)).path,
@@ -369,8 +426,8 @@ mod tests {
             assert_eq!(out.path, ExecPath::Sequential);
             assert_eq!(out.num_ok(), 600);
             // Not measured: the parallel path stays untried, not slower.
-            assert_eq!(executor.costs.parallel.load(Ordering::Relaxed), 0);
-            assert!(executor.costs.sequential.load(Ordering::Relaxed) > 0);
+            assert_eq!(executor.costs.class(0).parallel.load(Ordering::Relaxed), 0);
+            assert!(executor.costs.class(0).sequential.load(Ordering::Relaxed) > 0);
             assert_eq!(executor.costs.skip_probes.load(Ordering::Relaxed), want);
         }
     }

@@ -43,6 +43,7 @@ impl Executor {
         }
         let runtime = self.runtime();
         let mut results: Vec<TxResult> = vec![Ok(()); block.len()];
+        let mut units: Vec<u64> = vec![0; block.len()];
         let mut modified = Vec::new();
         let threads = rayon::current_num_threads().max(1);
         let min_batch = self.config().min_parallel_batch.max(2);
@@ -50,20 +51,23 @@ impl Executor {
         for batch in schedule.batches() {
             if threads == 1 || batch.len() < min_batch {
                 for &i in batch {
-                    if let (Some(tx), Some(r)) = (block.get(i), results.get_mut(i)) {
+                    if let (Some(tx), Some(r), Some(u)) =
+                        (block.get(i), results.get_mut(i), units.get_mut(i))
+                    {
                         let mut access = TableAccess {
                             table,
                             keys: tx.keys(),
                             modified: &mut modified,
                         };
-                        *r = runtime.execute_tx(&mut access, tx, &mut scratch);
+                        (*r, *u) = runtime.execute_tx(&mut access, tx, &mut scratch);
                     }
                 }
                 continue;
             }
             // A few chunks per thread, for balance when transactions differ in cost.
             let chunk = batch.len().div_ceil(threads * 4).max(16);
-            let parts: Vec<(Vec<TxResult>, Vec<Pubkey>)> = batch
+            type Chunk = (Vec<(TxResult, u64)>, Vec<Pubkey>);
+            let parts: Vec<Chunk> = batch
                 .par_chunks(chunk)
                 .map(|idxs| {
                     let mut scratch = Scratch::default();
@@ -79,21 +83,22 @@ impl Executor {
                                 };
                                 runtime.execute_tx(&mut access, tx, &mut scratch)
                             }
-                            None => Err(TxError::Malformed("schedule index out of range")),
+                            None => (Err(TxError::Malformed("schedule index out of range")), 0),
                         })
                         .collect();
                     (out, modified)
                 })
                 .collect();
             for (idxs, (out, keys)) in batch.chunks(chunk).zip(parts) {
-                for (&i, r) in idxs.iter().zip(out) {
-                    if let Some(slot) = results.get_mut(i) {
+                for (&i, (r, u)) in idxs.iter().zip(out) {
+                    if let (Some(slot), Some(us)) = (results.get_mut(i), units.get_mut(i)) {
                         *slot = r;
+                        *us = u;
                     }
                 }
                 modified.extend(keys);
             }
         }
-        Ok(self.finish(table, block, results, modified, ExecPath::Parallel))
+        Ok(self.finish(table, block, results, units, modified, ExecPath::Parallel))
     }
 }

@@ -6,11 +6,38 @@ use crate::Pubkey;
 use super::error::InstructionError;
 
 /// A program the executor can run. Implementations must be deterministic: the same
-/// instruction over the same accounts must give the same changes on every thread.
+/// instruction over the same accounts must give the same changes, and consume the same
+/// compute units, on every thread.
+///
+/// # Compute units
+/// Each transaction has a compute meter holding its compute budget's limit
+/// ([`super::ComputeBudgetLimits::compute_unit_limit`]). Before [`Program::process`]
+/// runs, the runtime consumes [`Program::base_units`] (Agave: a builtin's
+/// `DEFAULT_COMPUTE_UNITS`, consumed by `declare_process_instruction!`); the program
+/// consumes more for its own work with [`InstructionContext::consume_units`] (Agave:
+/// `InvokeContext::consume_checked`), before doing that work. Running out fails the
+/// instruction with [`InstructionError::ComputationalBudgetExceeded`] (the transaction
+/// is rolled back, the fee stays paid, and the units consumed are the limit).
+/// [`Program::estimate_units`] is what the parallel executor balances its workers by.
 ///
 /// Any `Fn(&mut InstructionContext) -> Result<(), InstructionError> + Send + Sync` closure
-/// is a program.
+/// is a program (with no base cost).
 pub trait Program: Send + Sync {
+    /// Compute units consumed by the runtime before every instruction of this program
+    /// (default 0).
+    fn base_units(&self) -> u64 {
+        0
+    }
+
+    /// An estimate of the compute units an instruction with `data` consumes in all,
+    /// [`Program::base_units`] included, before running it (default: the base units).
+    /// Used to balance work between threads, never to meter: a wrong estimate costs time,
+    /// not correctness.
+    fn estimate_units(&self, data: &[u8]) -> u64 {
+        let _ = data;
+        self.base_units()
+    }
+
     /// Executes one instruction. On `Err`, the executor rolls back the whole transaction
     /// (the fee stays paid), so a program need not undo partial changes.
     ///
@@ -60,6 +87,8 @@ pub struct InstructionContext<'t> {
     pub(super) touched: &'t mut [bool],
     /// Pre-images of the slots borrowed mutably during this instruction.
     pub(super) pre: &'t mut Vec<(usize, Account)>,
+    /// Compute units left to the transaction.
+    pub(super) meter: &'t mut u64,
 }
 
 impl InstructionContext<'_> {
@@ -71,6 +100,21 @@ impl InstructionContext<'_> {
     /// The instruction data.
     pub fn data(&self) -> &[u8] {
         self.data
+    }
+
+    /// Consumes `units` compute units of the transaction's budget (Agave:
+    /// `InvokeContext::consume_checked`): when fewer are left, the meter drops to 0 and
+    /// the instruction fails.
+    ///
+    /// # Errors
+    /// [`InstructionError::ComputationalBudgetExceeded`] when fewer than `units` are left.
+    pub fn consume_units(&mut self, units: u64) -> Result<(), InstructionError> {
+        consume(self.meter, units)
+    }
+
+    /// Compute units left to the transaction.
+    pub fn remaining_units(&self) -> u64 {
+        *self.meter
     }
 
     /// Number of accounts passed to the instruction.
@@ -173,6 +217,17 @@ impl InstructionContext<'_> {
         if before != after {
             return Err(InstructionError::UnbalancedInstruction);
         }
+        Ok(())
+    }
+}
+
+/// Takes `units` from `meter`; when fewer are left, empties it and fails.
+pub(super) fn consume(meter: &mut u64, units: u64) -> Result<(), InstructionError> {
+    let exceeded = *meter < units;
+    *meter = meter.saturating_sub(units);
+    if exceeded {
+        Err(InstructionError::ComputationalBudgetExceeded)
+    } else {
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::Pubkey;
 
+use super::compute_budget::{ComputeBudgetProgram, COMPUTE_BUDGET_PROGRAM_ID};
 use super::program::Program;
 use super::system::SystemProgram;
 
@@ -25,10 +26,11 @@ impl std::fmt::Debug for ProgramRegistry {
 }
 
 impl Default for ProgramRegistry {
-    /// A registry holding the built-in [`SystemProgram`].
+    /// A registry holding the built-in [`SystemProgram`] and [`ComputeBudgetProgram`].
     fn default() -> Self {
         let mut r = Self::empty();
         r.register(SystemProgram::ID, Arc::new(SystemProgram));
+        r.register(COMPUTE_BUDGET_PROGRAM_ID, Arc::new(ComputeBudgetProgram));
         r
     }
 }

@@ -27,6 +27,8 @@ impl SystemProgram {
     pub const CREATE_ACCOUNT: u32 = 0;
     /// Transfer discriminant.
     pub const TRANSFER: u32 = 2;
+    /// Compute units of one instruction (`DEFAULT_COMPUTE_UNITS`, 150).
+    pub const UNITS: u64 = 150;
 }
 
 /// Little-endian reader over instruction data; running out is invalid data.
@@ -52,6 +54,12 @@ impl<'a> Reader<'a> {
 }
 
 impl Program for SystemProgram {
+    /// 150 units per instruction (Agave: `solana-system-program`
+    /// `system_processor::DEFAULT_COMPUTE_UNITS`).
+    fn base_units(&self) -> u64 {
+        Self::UNITS
+    }
+
     fn process(&self, ctx: &mut InstructionContext<'_>) -> Result<(), InstructionError> {
         let mut r = Reader(ctx.data());
         match r.u32()? {

@@ -4,20 +4,25 @@ use crate::schedule::AccessSet;
 use crate::tx::{AddressResolver, CompiledInstruction, ResolveError, TransactionView};
 use crate::Pubkey;
 
+use super::compute_budget::ComputeBudgetLimits;
 use super::error::TxError;
 
 /// A transaction with its full key list resolved: what the executor runs and what the
 /// scheduler reads (through [`AccessSet`]). Borrows the instructions from the packet.
 ///
-/// A transaction that could not be prepared (lookups without resolver, a failed lookup)
-/// is still an `ExecTx`, so that block indexes stay aligned: it touches nothing and
-/// executes to its [`ExecTx::prepare_error`].
+/// Its compute budget ([`ExecTx::budget`]) is read from its ComputeBudget instructions when
+/// it is prepared, as Agave does at sanitization.
+///
+/// A transaction that could not be prepared (lookups without resolver, a failed lookup,
+/// an invalid compute budget) is still an `ExecTx`, so that block indexes stay aligned: it
+/// touches nothing and executes to its [`ExecTx::prepare_error`], paying no fee.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExecTx<'a> {
     keys: Vec<Pubkey>,
     writable: Vec<bool>,
     num_signers: usize,
     instructions: Vec<CompiledInstruction<'a>>,
+    budget: ComputeBudgetLimits,
     prepare_error: Option<TxError>,
 }
 
@@ -29,13 +34,12 @@ impl<'a> ExecTx<'a> {
     /// [`ExecTx::prepare_error`].
     pub fn from_view(view: &TransactionView<'a>, resolver: Option<&dyn AddressResolver>) -> Self {
         match view.account_keys(resolver) {
-            Ok(keys) => Self {
-                keys: keys.keys,
-                writable: keys.writable,
-                num_signers: keys.num_signers,
-                instructions: view.instructions().to_vec(),
-                prepare_error: None,
-            },
+            Ok(keys) => Self::with_budget(
+                keys.keys,
+                keys.writable,
+                keys.num_signers,
+                view.instructions().to_vec(),
+            ),
             Err(e) => Self::unexecutable(match e {
                 ResolveError::NoResolver => TxError::NeedsAddressResolver,
                 e => TxError::AddressResolution(e),
@@ -49,6 +53,8 @@ impl<'a> ExecTx<'a> {
     /// [`TxError::Malformed`] unless: `keys` and `writable` have the same length,
     /// `1 <= num_signers <= keys.len()`, key 0 (the fee payer) is writable, no key appears
     /// twice, and every instruction index is in range with a program index other than 0.
+    /// (An invalid compute budget is no error here: the transaction is built and executes
+    /// to it, as a parsed one does.)
     pub fn new(
         keys: Vec<Pubkey>,
         writable: Vec<bool>,
@@ -80,13 +86,35 @@ impl<'a> ExecTx<'a> {
                 return Err(TxError::Malformed("account index out of range"));
             }
         }
-        Ok(Self {
-            keys,
-            writable,
-            num_signers,
-            instructions,
-            prepare_error: None,
-        })
+        Ok(Self::with_budget(keys, writable, num_signers, instructions))
+    }
+
+    /// A transaction with its compute budget read from its instructions (unexecutable
+    /// when the budget is invalid).
+    fn with_budget(
+        keys: Vec<Pubkey>,
+        writable: Vec<bool>,
+        num_signers: usize,
+        instructions: Vec<CompiledInstruction<'a>>,
+    ) -> Self {
+        const NO_PROGRAM: Pubkey = [0xff; 32];
+        let budget = ComputeBudgetLimits::from_instructions(instructions.iter().map(|ix| {
+            let program = keys
+                .get(usize::from(ix.program_id_index))
+                .unwrap_or(&NO_PROGRAM);
+            (program, ix.data)
+        }));
+        match budget {
+            Ok(budget) => Self {
+                keys,
+                writable,
+                num_signers,
+                instructions,
+                budget,
+                prepare_error: None,
+            },
+            Err(e) => Self::unexecutable(e),
+        }
     }
 
     /// A transaction that executes to `error` and touches nothing.
@@ -96,6 +124,7 @@ impl<'a> ExecTx<'a> {
             writable: Vec::new(),
             num_signers: 0,
             instructions: Vec::new(),
+            budget: ComputeBudgetLimits::for_instructions(0),
             prepare_error: Some(error),
         }
     }
@@ -128,6 +157,11 @@ impl<'a> ExecTx<'a> {
     /// The compiled instructions.
     pub fn instructions(&self) -> &[CompiledInstruction<'a>] {
         &self.instructions
+    }
+
+    /// Its compute budget: limit, price, heap, loaded data size.
+    pub fn budget(&self) -> &ComputeBudgetLimits {
+        &self.budget
     }
 
     /// Why this transaction cannot execute, if it cannot.

@@ -74,6 +74,14 @@ pub(super) struct Ref {
 }
 
 impl Ref {
+    /// A key the transaction never loads (see [`build_part`]): no copy, no dependency.
+    const UNLOADED: Ref = Ref {
+        part: usize::MAX,
+        id: 0,
+        dep: None,
+        signal: false,
+    };
+
     fn unpack(r: u64) -> Option<Self> {
         if r & VALID == 0 {
             return None;
@@ -154,11 +162,12 @@ impl WorkingSet {
             .find_map(|p| p.records.get(pos).and_then(|&r| Ref::unpack(r)))
     }
 
-    /// Transaction `i`'s references, in key order, into `out` (cleared first).
+    /// Transaction `i`'s references, in key order, into `out` (cleared first); a key
+    /// the transaction never loads is [`Ref::UNLOADED`].
     pub(super) fn tx_refs(&self, i: usize, out: &mut Vec<Ref>) {
         out.clear();
         if let (Some(&a), Some(&b)) = (self.starts.get(i), self.starts.get(i + 1)) {
-            out.extend((a..b).filter_map(|pos| self.reference(pos)));
+            out.extend((a..b).map(|pos| self.reference(pos).unwrap_or(Ref::UNLOADED)));
         }
     }
 
@@ -289,8 +298,23 @@ fn per_part<R: Send>(parts: usize, parallel: bool, f: impl Fn(usize) -> R + Sync
     out
 }
 
+/// The keys of `tx` it may load: the fee payer (key 0) and every key an instruction names
+/// as an account, as a bit set over key indexes (a transaction has at most 256 keys).
+/// The others (program ids not passed as accounts) are neither read nor written by the
+/// transaction, so they need no working copy and no dependency.
+fn loaded_keys(tx: &ExecTx<'_>) -> [u64; 4] {
+    let mut mask = [1u64, 0, 0, 0];
+    for ix in tx.instructions() {
+        for &a in ix.accounts {
+            mask[usize::from(a >> 6)] |= 1 << (a & 63);
+        }
+    }
+    mask
+}
+
 /// Part `p` of a window: walks every transaction in block order, numbering the
-/// references to the part's keys and loading their accounts.
+/// references to the part's keys that the transaction loads ([`loaded_keys`]) and
+/// loading their accounts.
 fn build_part(
     table: &AccountsTable,
     txs: &[ExecTx<'_>],
@@ -310,7 +334,11 @@ fn build_part(
     let mut firsts: Vec<(usize, usize, u32)> = Vec::with_capacity(total / parts + 16);
     for (t, (tx, &start)) in txs.iter().zip(starts).enumerate() {
         let stamp = (t as u32).saturating_add(1);
+        let loaded = loaded_keys(tx);
         for (j, (key, &writable)) in tx.keys().iter().zip(tx.writable_flags()).enumerate() {
+            if loaded[(j >> 6) & 3] & (1 << (j & 63)) == 0 {
+                continue;
+            }
             let h = table.key_hash(key);
             let stripe = table.stripe_of_hash(h);
             if part_of_stripe(stripe, parts, stripes) != p {

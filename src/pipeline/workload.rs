@@ -1,7 +1,8 @@
 //! Synthetic workloads for `txpipe bench`: funded accounts and signed System transfers with
 //! a chosen contention pattern, signatures per transaction, and shares of invalid
-//! signatures, duplicates and v0 messages. Deterministic from the seed; serialisable so a
-//! signed workload can be cached on disk.
+//! signatures, duplicates and v0 messages, optionally each with a
+//! [`crate::execute::WorkProgram`] instruction (`work_rounds`, `cost_dist`).
+//! Deterministic from the seed; serialisable so a signed workload can be cached on disk.
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +13,8 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::execute::workload::{CostDist, WorkSpec};
+use crate::execute::{ProgramRegistry, WorkProgram};
 use crate::state::Account;
 use crate::tx::build::{self, InstructionSpec, MessageSpec};
 use crate::tx::{MessageHeader, Version};
@@ -67,6 +70,24 @@ pub struct WorkloadSpec {
     pub v0_share: f64,
     /// Seed of every random choice.
     pub seed: u64,
+    /// Mean work-program rounds per transaction (0, the default: plain transfers). With
+    /// work, each transaction also runs a work instruction on its sender's target account
+    /// ([`WorkProgram::target_of`], in the genesis), capped at [`WorkSpec::max_rounds`].
+    /// Absent from caches written before it existed (read as 0); a spec with work
+    /// serialises differently, so it never finds a cache of another spec.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub work_rounds: u32,
+    /// How work rounds spread over the transactions (default `const`).
+    #[serde(default, skip_serializing_if = "is_const")]
+    pub cost_dist: CostDist,
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+fn is_const(d: &CostDist) -> bool {
+    *d == CostDist::Const
 }
 
 impl Default for WorkloadSpec {
@@ -80,6 +101,8 @@ impl Default for WorkloadSpec {
             duplicate_share: 0.01,
             v0_share: 0.2,
             seed: 1,
+            work_rounds: 0,
+            cost_dist: CostDist::Const,
         }
     }
 }
@@ -106,7 +129,7 @@ pub enum WorkloadError {
 pub struct Workload {
     /// What was generated.
     pub spec: WorkloadSpec,
-    /// Funded accounts.
+    /// Funded accounts, then (with work) their work targets.
     pub genesis: Vec<(Pubkey, Account)>,
     /// Signed packets.
     pub packets: Vec<Vec<u8>>,
@@ -181,6 +204,20 @@ struct Plan {
     v0: bool,
     corrupt: Option<(usize, u8)>,
     duplicate_of: Option<usize>,
+    /// Work rounds, when the workload has work.
+    rounds: Option<u32>,
+}
+
+/// With work, appends every funded account's work target to `genesis`.
+fn add_work_targets(genesis: &mut Vec<(Pubkey, Account)>, spec: &WorkloadSpec) {
+    if spec.work_rounds == 0 {
+        return;
+    }
+    let targets: Vec<(Pubkey, Account)> = genesis
+        .iter()
+        .map(|(k, _)| (WorkProgram::target_of(k), WorkProgram::account(1)))
+        .collect();
+    genesis.extend(targets);
 }
 
 impl Workload {
@@ -209,10 +246,21 @@ impl Workload {
             .map(|i| key_of(spec.seed, i))
             .collect();
         let pubkeys: Vec<Pubkey> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
-        let genesis = pubkeys
+        let mut genesis = pubkeys
             .iter()
             .map(|k| (*k, Account::new(FUNDING, build::SYSTEM_PROGRAM_ID)))
             .collect();
+        add_work_targets(&mut genesis, spec);
+        // The rounds from a random source of their own, so that the transfers are those
+        // of the same spec without work.
+        let mut work_rng = ChaCha20Rng::seed_from_u64(spec.seed ^ 0x776f_726b);
+        let (max_rounds, work) = (
+            WorkSpec::max_rounds(),
+            WorkSpec {
+                rounds: spec.work_rounds,
+                dist: spec.cost_dist,
+            },
+        );
 
         let mut rng = ChaCha20Rng::seed_from_u64(spec.seed);
         let sampler = Sampler::new(spec.accounts, spec.contention);
@@ -228,6 +276,7 @@ impl Workload {
                         v0: false,
                         corrupt: None,
                         duplicate_of: Some(of),
+                        rounds: None,
                     };
                 }
                 let from = sampler.draw(&mut rng, false);
@@ -257,6 +306,8 @@ impl Workload {
                         .gen_bool(spec.invalid_share)
                         .then(|| (rng.gen_range(0..64), 1u8 << rng.gen_range(0..8))),
                     duplicate_of: None,
+                    rounds: (work.rounds > 0)
+                        .then(|| work.dist.draw(&mut work_rng, work.rounds, max_rounds)),
                 }
             })
             .collect();
@@ -299,7 +350,14 @@ impl Workload {
             .collect()
     }
 
-    /// Writes the workload in txpipe's cache format.
+    /// The programs the workload's transactions call: the default registry, plus the
+    /// work program.
+    pub fn registry(&self) -> ProgramRegistry {
+        WorkProgram::registry()
+    }
+
+    /// Writes the workload in txpipe's cache format (the funded accounts only: work
+    /// targets are derived again when read).
     ///
     /// # Errors
     /// I/O errors.
@@ -308,8 +366,9 @@ impl Workload {
         w.write_all(MAGIC)?;
         w.write_all(&(spec.len() as u64).to_le_bytes())?;
         w.write_all(&spec)?;
-        w.write_all(&(self.genesis.len() as u64).to_le_bytes())?;
-        for (k, a) in &self.genesis {
+        let funded = &self.genesis[..self.genesis.len().min(self.spec.accounts)];
+        w.write_all(&(funded.len() as u64).to_le_bytes())?;
+        for (k, a) in funded {
             w.write_all(k)?;
             w.write_all(&a.lamports.to_le_bytes())?;
         }
@@ -355,6 +414,7 @@ impl Workload {
             let lamports = read_u64(r)?;
             genesis.push((k, Account::new(lamports, build::SYSTEM_PROGRAM_ID)));
         }
+        add_work_targets(&mut genesis, &spec);
         let n = read_u64(r)?;
         if n != spec.transactions as u64 {
             return Err(corrupt("transaction count differs from spec"));
@@ -392,20 +452,35 @@ fn sign_plan(p: &Plan, keys: &[SigningKey], pubkeys: &[Pubkey]) -> Vec<u8> {
         static_keys.push(pubkeys[p.to]);
         (static_keys.len() - 1) as u8
     };
+    // With work: the sender's target (writable), then the work program after System.
+    let target_index = p.rounds.map(|_| {
+        static_keys.push(WorkProgram::target_of(&pubkeys[p.from]));
+        (static_keys.len() - 1) as u8
+    });
     static_keys.push(build::SYSTEM_PROGRAM_ID);
+    let system_index = (static_keys.len() - 1) as u8;
+    let mut instructions = vec![InstructionSpec {
+        program_id_index: system_index,
+        accounts: vec![0, to_index],
+        data: build::transfer_data(p.lamports),
+    }];
+    if let (Some(rounds), Some(target)) = (p.rounds, target_index) {
+        static_keys.push(WorkProgram::ID);
+        instructions.push(InstructionSpec {
+            program_id_index: system_index + 1,
+            accounts: vec![target],
+            data: WorkProgram::instruction_data(rounds),
+        });
+    }
     let spec = MessageSpec {
         version: if p.v0 { Version::V0 } else { Version::Legacy },
         header: MessageHeader {
             num_required_signatures: k as u8,
             num_readonly_signed_accounts: (k - 1) as u8,
-            num_readonly_unsigned_accounts: 1,
+            num_readonly_unsigned_accounts: if p.rounds.is_some() { 2 } else { 1 },
         },
         recent_blockhash: [7u8; 32],
-        instructions: vec![InstructionSpec {
-            program_id_index: (static_keys.len() - 1) as u8,
-            accounts: vec![0, to_index],
-            data: build::transfer_data(p.lamports),
-        }],
+        instructions,
         static_keys,
         lookups: Vec::new(),
     };
@@ -417,4 +492,67 @@ fn sign_plan(p: &Plan, keys: &[SigningKey], pubkeys: &[Pubkey]) -> Vec<u8> {
         packet[1 + byte] ^= bit;
     }
     packet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(work_rounds: u32) -> WorkloadSpec {
+        WorkloadSpec {
+            accounts: 20,
+            transactions: 50,
+            work_rounds,
+            cost_dist: CostDist::Lognormal(1.0),
+            ..WorkloadSpec::default()
+        }
+    }
+
+    #[test]
+    fn a_spec_without_work_serialises_as_before_work_existed() {
+        let plain = WorkloadSpec {
+            cost_dist: CostDist::Const,
+            ..spec(0)
+        };
+        let json = serde_json::to_string(&plain).expect("serialises");
+        assert!(
+            !json.contains("work_rounds") && !json.contains("cost_dist"),
+            "{json}"
+        );
+        // An old cache's spec (no work fields) reads as a spec without work.
+        let old: WorkloadSpec = serde_json::from_str(&json).expect("reads");
+        assert_eq!(old.work_rounds, 0);
+        assert_eq!(old.cost_dist, CostDist::Const);
+        let with = serde_json::to_string(&spec(5)).expect("serialises");
+        assert!(with.contains("\"work_rounds\":5"), "{with}");
+    }
+
+    #[test]
+    fn a_workload_with_work_round_trips_through_the_cache_format() {
+        let w = Workload::generate(&spec(5), &|_, _| {}).expect("generates");
+        // Funded accounts, then one work target each.
+        assert_eq!(w.genesis.len(), 40);
+        assert!(w.genesis[20..]
+            .iter()
+            .all(|(_, a)| a.owner == WorkProgram::ID && a.data.len() == 32));
+        let mut buf = Vec::new();
+        w.write_to(&mut buf).expect("writes");
+        let back = Workload::read_from(&mut buf.as_slice()).expect("reads");
+        assert_eq!(back, w);
+        // The same transfers as without work, each with a work instruction.
+        let plain = Workload::generate(
+            &WorkloadSpec {
+                work_rounds: 0,
+                ..spec(0)
+            },
+            &|_, _| {},
+        )
+        .expect("generates");
+        assert_eq!(plain.genesis[..], w.genesis[..20]);
+        assert!(w
+            .packets
+            .iter()
+            .zip(&plain.packets)
+            .all(|(a, b)| a.len() > b.len()));
+    }
 }

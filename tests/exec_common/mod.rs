@@ -1,7 +1,10 @@
 //! Helpers shared by the execution tests: keys, hand-built packets, runs.
 #![allow(dead_code)]
 
-use txpipe::execute::{BlockOutcome, ExecConfig, ExecTx, Executor, ProgramRegistry};
+use txpipe::execute::{
+    BlockOutcome, ComputeBudgetInstruction, ExecConfig, ExecTx, Executor, WorkProgram,
+    COMPUTE_BUDGET_PROGRAM_ID,
+};
 use txpipe::schedule::schedule;
 use txpipe::state::{Account, AccountsTable};
 use txpipe::tx::build::{self, InstructionSpec, MessageSpec, SYSTEM_PROGRAM_ID};
@@ -146,7 +149,7 @@ pub fn run_both(
     config: ExecConfig,
     threads: usize,
 ) -> (AccountsTable, BlockOutcome, AccountsTable, BlockOutcome) {
-    let executor = Executor::new(ProgramRegistry::default(), config);
+    let executor = Executor::new(WorkProgram::registry(), config);
     let seq_table = table(genesis, 16);
     let seq = executor.execute_sequential(&seq_table, block);
     let par_table = table(genesis, 64);
@@ -162,7 +165,7 @@ pub fn run_both(
     });
     // The windowed path of `execute_block` (forced, small windows) must agree as well.
     let windowed = Executor::new(
-        ProgramRegistry::default(),
+        WorkProgram::registry(),
         ExecConfig {
             allow_sequential: false,
             window: 97,
@@ -177,4 +180,67 @@ pub fn run_both(
     );
     assert_eq!(win_table.snapshot(), seq_table.snapshot());
     (seq_table, seq, par_table, par)
+}
+
+/// A ComputeBudget instruction (program at key index `program`).
+pub fn budget_ix(program: u8, ix: ComputeBudgetInstruction) -> InstructionSpec {
+    InstructionSpec {
+        program_id_index: program,
+        accounts: vec![],
+        data: ix.encode(),
+    }
+}
+
+/// `from` pays, sets its compute budget with `budget` (ComputeBudget instructions first),
+/// transfers to `to`, then runs `rounds` work rounds on its target
+/// ([`WorkProgram::target_of`]) when `rounds` is `Some`. Keys: `[from, to, target,
+/// System, ComputeBudget, work program]`.
+pub fn budgeted(
+    from: Pubkey,
+    to: Pubkey,
+    lamports: u64,
+    budget: &[ComputeBudgetInstruction],
+    rounds: Option<u32>,
+) -> Vec<u8> {
+    let mut ixs: Vec<InstructionSpec> = budget.iter().map(|&b| budget_ix(4, b)).collect();
+    ixs.push(transfer_ix(3, 0, 1, lamports));
+    if let Some(r) = rounds {
+        ixs.push(InstructionSpec {
+            program_id_index: 5,
+            accounts: vec![2],
+            data: WorkProgram::instruction_data(r),
+        });
+    }
+    packet(&message(
+        vec![
+            from,
+            to,
+            WorkProgram::target_of(&from),
+            SYSTEM_PROGRAM_ID,
+            COMPUTE_BUDGET_PROGRAM_ID,
+            WorkProgram::ID,
+        ],
+        1,
+        0,
+        3,
+        ixs,
+    ))
+}
+
+/// Like [`budgeted`], with raw ComputeBudget instruction data.
+pub fn budgeted_raw(from: Pubkey, to: Pubkey, lamports: u64, data: Vec<u8>) -> Vec<u8> {
+    packet(&message(
+        vec![from, to, SYSTEM_PROGRAM_ID, COMPUTE_BUDGET_PROGRAM_ID],
+        1,
+        0,
+        2,
+        vec![
+            InstructionSpec {
+                program_id_index: 3,
+                accounts: vec![],
+                data,
+            },
+            transfer_ix(2, 0, 1, lamports),
+        ],
+    ))
 }
