@@ -1,8 +1,10 @@
 //! How packets enter the pipeline: whole blocks, or one packet at a time grouped into
-//! blocks that close when full **or** when their first packet has waited
-//! [`PipelineConfig::max_block_wait`](super::PipelineConfig::max_block_wait) (so light
-//! traffic is not held back waiting for a full block); and the bound on transactions in
-//! flight, so the queues never hold more than a fixed amount of work whatever the load.
+//! blocks that close when full, **or** when their first packet has waited
+//! [`PipelineConfig::max_block_wait`](super::PipelineConfig::max_block_wait), **or** as soon
+//! as the pipeline has nothing else in flight (so light traffic is not held back waiting for
+//! a full block, and heavy traffic forms larger blocks while the stages are busy); and the
+//! bound on transactions in flight, so the queues never hold more than a fixed amount of
+//! work whatever the load.
 //!
 //! Every send to the first stage happens under the intake's lock, in submission order:
 //! streamed packets, a block closed on time by the closer thread and whole blocks never
@@ -23,6 +25,8 @@ pub(crate) struct InFlightLimit {
     max: usize,
     count: Mutex<usize>,
     freed: Condvar,
+    /// The intake's closer waits on this: a release may make the pipeline idle.
+    idle: Arc<Condvar>,
     /// Set when the stages have stopped: nothing will free room any more.
     closed: std::sync::atomic::AtomicBool,
 }
@@ -33,6 +37,7 @@ impl InFlightLimit {
             max,
             count: Mutex::new(0),
             freed: Condvar::new(),
+            idle: Arc::new(Condvar::new()),
             closed: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -87,6 +92,9 @@ impl InFlightLimit {
             *count = count.saturating_sub(n);
             self.freed.notify_all();
         }
+        // without the intake's lock (its holder may be waiting on the stages): a closer
+        // that misses this notice still closes its block at the time bound
+        self.idle.notify_all();
     }
 
     /// Transactions in flight now.
@@ -109,7 +117,8 @@ struct Pending {
 /// The pipeline's intake, shared by the submitting thread and the closer thread.
 pub(crate) struct Intake {
     state: Mutex<Pending>,
-    wake: Condvar,
+    /// Shared with the in-flight limit, which notifies it when work is committed.
+    wake: Arc<Condvar>,
     block_size: usize,
     max_wait: Option<Duration>,
     pub(crate) limit: Arc<InFlightLimit>,
@@ -143,7 +152,7 @@ impl Intake {
                 next_block: 0,
                 input: Some(input),
             }),
-            wake: Condvar::new(),
+            wake: Arc::clone(&limit.idle),
             block_size,
             max_wait,
             limit,
@@ -327,6 +336,8 @@ impl Intake {
                 return;
             }
             let deadline = match (st.opened, self.max_wait) {
+                // nothing else in flight: the stages are idle, so the block goes now
+                (Some(_), Some(_)) if self.limit.current() <= st.packets.len() => Instant::now(),
                 (Some(opened), Some(wait)) => opened + wait,
                 _ => match self.wake.wait(st) {
                     Ok(g) => {

@@ -90,9 +90,10 @@ pub struct PipelineConfig {
     pub dedup_window: usize,
     /// Transactions per block for [`Pipeline::submit`] (streaming).
     pub block_size: usize,
-    /// In streaming, a block also closes when its first packet has waited this long
-    /// (`None`: only when full), so light traffic is not held back waiting for a full
-    /// block.
+    /// In streaming, a block also closes when its first packet has waited this long, and
+    /// at once whenever nothing else is in flight (`None`: only when full). Light traffic
+    /// is then not held back waiting for a full block, and heavy traffic forms larger
+    /// blocks while the stages are busy.
     pub max_block_wait: Option<Duration>,
     /// Transactions submitted and not yet committed, at most (0: four blocks,
     /// `4 × block_size`); submitting waits for room (`try_submit_block` says `Full`). Must
@@ -367,8 +368,8 @@ impl Pipeline {
     }
 
     /// Streams one packet, arriving now: packets are grouped into blocks that close when
-    /// `block_size` long or when their first packet has waited `max_block_wait` (a thread
-    /// of the pipeline closes those). Waits while the in-flight bound is reached, or a full
+    /// `block_size` long, when their first packet has waited `max_block_wait`, or when the
+    /// pipeline has nothing else in flight (a thread of the pipeline closes those). Waits while the in-flight bound is reached, or a full
     /// block meets a full first queue. Returns the number of the block submitted, if any.
     ///
     /// # Errors
