@@ -162,11 +162,16 @@ impl Stage for SigverifyStage {
                 if block.outcomes[i].is_some() {
                     continue;
                 }
-                if let Some(sig_items) = block.layouts[i].as_ref().and_then(|l| l.sig_items(p)) {
-                    for item in sig_items {
-                        owners.push(i);
-                        items.push(item);
+                match block.layouts[i].as_ref().and_then(|l| l.sig_items(p)) {
+                    Some(sig_items) => {
+                        for item in sig_items {
+                            owners.push(i);
+                            items.push(item);
+                        }
                     }
+                    // no layout for a parsed packet cannot happen; if it did, the
+                    // transaction must not pass unverified
+                    None => valid[i] = false,
                 }
             }
             let mut verdicts = vec![false; items.len()];
@@ -225,7 +230,12 @@ pub(crate) fn prepare_block<'a>(
             continue;
         }
         let Some(view) = layouts[i].as_ref().and_then(|l| l.view(p)) else {
-            continue; // unreachable: the parse stage kept a layout for every parsed packet
+            // cannot happen (the parse stage keeps a layout for every parsed packet); if it
+            // did, the transaction gets its own result rather than none
+            outcomes[i] = Some(TxOutcome::Failed(TxError::Malformed(
+                "no layout for a parsed packet",
+            )));
+            continue;
         };
         let first = view.signatures().first().copied().unwrap_or([0; 64]);
         if !window.insert(first) {
