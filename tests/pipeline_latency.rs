@@ -3,7 +3,7 @@
 //! run at an offered rate loses and reorders nothing (its results equal the reference run
 //! over the same blocks). `txpipe bench --rate` reports the figures.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use txpipe::backend::BackendChoice;
@@ -83,33 +83,45 @@ fn a_lone_transaction_on_an_idle_pipeline_goes_at_once() {
     assert_eq!(r.outcomes.len(), 1);
 }
 
-/// A verifier that takes its time on large batches (the CPU's verdicts, 300 ms late), so a
-/// test can keep the stages busy for as long as it needs.
-struct Slow(CpuVerifier);
+/// A verifier that holds large batches (100 signatures or more) until the test opens its
+/// gate, then answers like the CPU: a test can keep the stages busy for exactly as long as
+/// it needs, however slow the machine.
+struct Gated {
+    cpu: CpuVerifier,
+    open: Arc<(Mutex<bool>, Condvar)>,
+}
 
-impl SigVerifier for Slow {
+impl SigVerifier for Gated {
     fn name(&self) -> &'static str {
-        "slow"
+        "gated"
     }
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
         if items.len() >= 100 {
-            std::thread::sleep(Duration::from_millis(300));
+            let (lock, cv) = &*self.open;
+            let mut open = lock.lock().expect("gate");
+            while !*open {
+                open = cv.wait(open).expect("gate");
+            }
         }
-        self.0.verify_into(items, out)
+        self.cpu.verify_into(items, out)
     }
 }
 
 #[test]
 fn a_streamed_block_closes_on_time_while_the_pipeline_is_busy() {
-    // a large block keeps the stages busy (300 ms in signature verification); meanwhile a
-    // streamed packet's block must close when it has waited the bound, not when the
-    // pipeline becomes idle
+    // a large block keeps the stages busy (held in signature verification until the gate
+    // opens); meanwhile a streamed packet's block must close when it has waited the bound,
+    // not when the pipeline becomes idle
     let w = workload(202, 5);
     let wait = Duration::from_millis(20);
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
     let verifier = BackendVerifier::from_parts(
         BackendChoice::Gpu,
         CpuVerifier::new(),
-        Some(Box::new(Slow(CpuVerifier::new()))),
+        Some(Box::new(Gated {
+            cpu: CpuVerifier::new(),
+            open: Arc::clone(&gate),
+        })),
     );
     let mut p = Pipeline::new(PipelineConfig {
         verifier: Some(Arc::new(verifier)),
@@ -120,9 +132,15 @@ fn a_streamed_block_closes_on_time_while_the_pipeline_is_busy() {
     let collector = std::thread::spawn(move || results.iter().collect::<Vec<_>>());
     p.submit_block(w.packets[..200].to_vec()).expect("block");
     p.submit(w.packets[200].clone()).expect("packet a");
-    std::thread::sleep(Duration::from_millis(120));
+    // ten times the bound: a's block has closed on time by now, alone
+    std::thread::sleep(wait * 10);
     assert!(p.in_flight() > 1, "the large block is still in flight");
     p.submit(w.packets[201].clone()).expect("packet b");
+    {
+        let (lock, cv) = &*gate;
+        *lock.lock().expect("gate") = true;
+        cv.notify_all();
+    }
     p.close().expect("close");
     let got = collector.join().expect("collector");
     p.finish().expect("finish");
