@@ -3,19 +3,23 @@
 //! kernel), with [`BackendVerifier`] routing each batch between them (`auto`, `cpu`, `gpu`;
 //! the rule is [`crate::backend`]'s, shared with hashing).
 //!
-//! The rule every backend implements is ed25519-dalek 2.2.0 `verify_strict`
-//! (see [`reference_verify`]); the CPU backend calls exactly that, the GPU backend
-//! re-implements it in WGSL and is tested against it.
+//! Two rules ([`SignatureRule`], `rule.rs`): the default, ed25519-dalek 2.2.0
+//! `verify_strict` (see [`reference_verify`]), and the opt-in cofactored rule of SIMD-0376
+//! (see [`cofactored_verify`]). Every backend and every fast path gives, for its rule, the
+//! verdict of that single-signature definition on any input; the tests check it against
+//! dalek and against an independent cofactored implementation.
 
 mod cpu;
 mod gpu;
 mod routed;
+mod rule;
 
 pub use cpu::CpuVerifier;
 #[cfg(feature = "test-support")]
 pub use gpu::building_blocks;
 pub use gpu::{GpuSigVerifier, DEFAULT_CHUNK, DEFAULT_CHUNK_SOFTWARE, MAX_MESSAGE_BYTES};
 pub use routed::{BackendVerifier, FallbackStats, DEFAULT_CROSSOVER};
+pub use rule::{SignatureRule, UnknownRule};
 
 use crate::gpu::GpuError;
 
@@ -51,10 +55,16 @@ pub enum SigVerifyError {
 /// A batch signature verifier: a batch of (pubkey, message, signature) in, one verdict per
 /// signature out, in the same order.
 ///
-/// Every implementation must give exactly the verdicts of [`reference_verify`].
+/// Every implementation must give exactly the verdicts of its [`SigVerifier::rule`]'s
+/// single-signature definition ([`SignatureRule::verify_one`]).
 pub trait SigVerifier: Send + Sync {
     /// Short name of the backend (`"cpu"`, `"gpu"`), for logs and summaries.
     fn name(&self) -> &'static str;
+
+    /// The signature rule whose verdicts this backend gives (default: the strict rule).
+    fn rule(&self) -> SignatureRule {
+        SignatureRule::Strict
+    }
 
     /// Longest message this backend verifies (default: any). A routed verifier sends
     /// longer messages to a backend that takes them, as a routing, not a fault.
@@ -87,6 +97,9 @@ macro_rules! forward_sig_verifier {
         impl<V: SigVerifier + ?Sized> SigVerifier for $ptr {
             fn name(&self) -> &'static str {
                 (**self).name()
+            }
+            fn rule(&self) -> SignatureRule {
+                (**self).rule()
             }
             fn max_message_len(&self) -> usize {
                 (**self).max_message_len()
@@ -130,4 +143,16 @@ pub fn reference_verify(pubkey: &[u8; 32], message: &[u8], signature: &[u8; 64])
             .is_ok(),
         Err(_) => false,
     }
+}
+
+/// The cofactored rule of SIMD-0376 (as amended), one signature at a time: A and R must be
+/// canonical encodings (they decode and re-encode to the same bytes) of points not of small
+/// order, `s < l`, and `[8]([s]B − R − [k]A)` must be the identity, with
+/// k = SHA-512(R ‖ A ‖ M) mod l over the bytes as given.
+///
+/// Written with curve25519-dalek 5 primitives, with no cache and no batching; the batched
+/// CPU path and the GPU kernel are tested against it, and it against an independent
+/// implementation (ed25519-zebra) in the tests.
+pub fn cofactored_verify(pubkey: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    cpu::cofactored_single(pubkey, message, signature)
 }
