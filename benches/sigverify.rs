@@ -1,6 +1,13 @@
-//! Signature verification by batch size: the CPU verifier (`CpuVerifier`, rayon + dalek)
-//! beside a plain loop of dalek `verify_strict` on the same input (their ratio is the
-//! trait/batching overhead or gain), and the GPU verifier when an adapter exists.
+//! Signature verification.
+//!
+//! `sigverify_rules`: the comparison, 4,096 signatures with 200-byte messages, on
+//! rayon's pool (all threads): a rayon loop of dalek `verify_strict` (`dalek_rayon`)
+//! beside `CpuVerifier` with the strict rule (`strict`, same verdicts) and the cofactored
+//! rule (`cofactored`), with repeated signers (256 keys, as in the bench workload) and with
+//! all-fresh keys (4,096 keys, and a new verifier, so an empty key cache, per iteration).
+//!
+//! `sigverify`: by batch size, the plain single-threaded dalek loop, the CPU verifier and
+//! the GPU verifier when an adapter exists.
 //!
 //! On a machine with only a software renderer (llvmpipe), the GPU figures are CPU emulation
 //! and say nothing about GPU speed. `TXPIPE_BENCH_GPU_MAX` caps the GPU batch sizes
@@ -8,11 +15,12 @@
 
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use txpipe::sigverify::{CpuVerifier, SigItem, SigVerifier};
+use rayon::prelude::*;
+use txpipe::sigverify::{reference_verify, CpuVerifier, SigItem, SigVerifier, SignatureRule};
 
 struct Case {
     pubkey: [u8; 32],
@@ -21,14 +29,19 @@ struct Case {
 }
 
 fn cases(n: usize) -> Vec<Case> {
-    let mut rng = ChaCha20Rng::seed_from_u64(42);
-    let keys: Vec<SigningKey> = (0..64)
+    signed(n, 64, None)
+}
+
+/// `n` signatures by `signers` keys, messages of `len` bytes (100..=400 when `None`).
+fn signed(n: usize, signers: usize, len: Option<usize>) -> Vec<Case> {
+    let mut rng = ChaCha20Rng::seed_from_u64(42 + signers as u64);
+    let keys: Vec<SigningKey> = (0..signers)
         .map(|_| SigningKey::from_bytes(&rng.gen()))
         .collect();
     (0..n)
         .map(|i| {
             let sk = &keys[i % keys.len()];
-            let mut message = vec![0u8; rng.gen_range(100..=400)];
+            let mut message = vec![0u8; len.unwrap_or_else(|| rng.gen_range(100..=400))];
             rng.fill_bytes(&mut message);
             Case {
                 pubkey: sk.verifying_key().to_bytes(),
@@ -74,6 +87,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
 
+    rules(&mut c);
+
     let mut group = c.benchmark_group("sigverify");
     for size in [64usize, 256, 1024, 4096, 16384] {
         let batch = items(&all[..size]);
@@ -104,4 +119,43 @@ fn main() {
     }
     group.finish();
     c.final_summary();
+}
+
+/// The rules' comparison at 4,096 signatures (see the module docs).
+fn rules(c: &mut Criterion) {
+    const N: usize = 4096;
+    let mut group = c.benchmark_group("sigverify_rules");
+    group.throughput(Throughput::Elements(N as u64));
+    for (signers, label) in [(256, "repeated"), (N, "fresh")] {
+        let cases = signed(N, signers, Some(200));
+        let batch = items(&cases);
+        let mut out = vec![false; N];
+        group.bench_function(BenchmarkId::new("dalek_rayon", label), |b| {
+            b.iter(|| {
+                batch
+                    .par_iter()
+                    .zip(out.par_iter_mut())
+                    .for_each(|(it, o)| *o = reference_verify(it.pubkey, it.message, it.signature))
+            })
+        });
+        for rule in SignatureRule::ALL {
+            let id = BenchmarkId::new(rule.name(), label);
+            if signers == N {
+                // a new verifier each time: every key is decoded
+                group.bench_function(id, |b| {
+                    b.iter_batched(
+                        || CpuVerifier::with_rule(rule),
+                        |v| v.verify_into(&batch, &mut out).expect("cpu"),
+                        BatchSize::PerIteration,
+                    )
+                });
+            } else {
+                let v = CpuVerifier::with_rule(rule);
+                group.bench_function(id, |b| {
+                    b.iter(|| v.verify_into(&batch, &mut out).expect("cpu"))
+                });
+            }
+        }
+    }
+    group.finish();
 }

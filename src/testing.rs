@@ -150,6 +150,17 @@ fn raw_sign(
     sig
 }
 
+/// A signature by `key` on `message` whose R carries a small-order component, so that
+/// only the cofactored equation holds: valid under [`crate::sigverify::SignatureRule::Cofactored`],
+/// invalid under [`crate::sigverify::SignatureRule::Strict`] (R is canonical and of mixed
+/// order; `[s]B − R − [k]A` is a nonzero point of small order).
+pub fn sign_with_torsion(key: &SigningKey, message: &[u8], rng: &mut impl RngCore) -> [u8; 64] {
+    let a = key.to_scalar();
+    let a_bytes = key.verifying_key().to_bytes();
+    let t = EIGHT_TORSION[1 + (rng.next_u32() % 7) as usize];
+    raw_sign(&a, &a_bytes, &t, message, rng)
+}
+
 fn random_message(rng: &mut impl Rng) -> Vec<u8> {
     let len = match rng.gen_range(0..4) {
         0 => 0,

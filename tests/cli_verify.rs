@@ -101,6 +101,67 @@ fn verify_sigs_agrees_with_dalek_and_reports_bad_lines() {
     assert!(stderr.contains("signatures_per_second="), "{stderr}");
 }
 
+#[path = "sig_cases/mod.rs"]
+#[allow(dead_code)]
+mod sig_cases;
+
+#[test]
+fn verify_sigs_rule_flag_gives_each_rules_verdicts() {
+    // CCTV edge cases and adversarial ones: the two rules disagree on many of them
+    let mut cases =
+        testing::load_cctv(&testing::vectors_dir().join("cctv_ed25519vectors.json")).unwrap();
+    cases.extend(testing::adversarial(400, 0x0376));
+    let input: String = cases
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "pubkey": hex::encode(c.pubkey),
+                "message": hex::encode(&c.message),
+                "signature": hex::encode(c.signature),
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let mut differ = 0;
+    for (rule, verdict) in [
+        (
+            "strict",
+            txpipe::sigverify::reference_verify as fn(&[u8; 32], &[u8], &[u8; 64]) -> bool,
+        ),
+        ("cofactored", sig_cases::cofactored_reference),
+    ] {
+        let (code, lines, stderr) = txpipe(
+            &["verify-sigs", "--backend", "cpu", "--rule", rule],
+            input.as_bytes(),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains(&format!("rule={rule}")), "{stderr}");
+        assert_eq!(lines.len(), cases.len());
+        for (c, line) in cases.iter().zip(&lines) {
+            let want = verdict(&c.pubkey, &c.message, &c.signature);
+            assert_eq!(line["valid"], want, "{rule}: {line}");
+            if rule == "cofactored" {
+                differ += usize::from(
+                    want != txpipe::sigverify::reference_verify(
+                        &c.pubkey,
+                        &c.message,
+                        &c.signature,
+                    ),
+                );
+            }
+        }
+    }
+    assert!(differ > 50, "the rules differ on {differ} inputs");
+    // an unknown rule is refused by name
+    let (code, _, stderr) = txpipe(&["verify-sigs", "--rule", "zip215"], b"");
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("zip215") && stderr.contains("cofactored"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn verify_sigs_bad_arguments_and_missing_file() {
     let (code, _, stderr) = txpipe(&["verify-sigs", "--backend", "tpu"], b"");

@@ -411,3 +411,100 @@ fn invalid_configuration_is_refused() {
         assert!(err.to_string().contains("configuration"), "{err}");
     }
 }
+
+#[test]
+fn each_signature_rule_end_to_end_equals_its_reference() {
+    use rand::SeedableRng;
+    use txpipe::sigverify::SignatureRule;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(376);
+    let genesis: Vec<_> = (0..8)
+        .map(|i| (pk(i), Account::new(1_000_000, build::SYSTEM_PROGRAM_ID)))
+        .collect();
+    // transfers; every fourth is signed with a torsion component in R (cofactored only)
+    let mut block = Vec::new();
+    let mut torsion = Vec::new();
+    for i in 0..64u64 {
+        let from = i % 8;
+        let message = build::encode_message(&build::system_transfer_message(
+            &pk(from),
+            &pk((i + 1) % 8),
+            1 + i,
+            &BH,
+        ));
+        let signature = if i % 4 == 0 {
+            torsion.push(block.len());
+            txpipe::testing::sign_with_torsion(&key(from), &message, &mut rng)
+        } else {
+            use ed25519_dalek::Signer;
+            key(from).sign(&message).to_bytes()
+        };
+        block.push(build::assemble(&[signature], &message));
+    }
+    let blocks = vec![block.clone(), block[..10].to_vec()];
+    let mut results_by_rule = Vec::new();
+    for rule in SignatureRule::ALL {
+        let config = PipelineConfig {
+            rule,
+            sigverify_batch: 7,
+            ..cpu_config(genesis.clone())
+        };
+        let (results, _) = Pipeline::new(config.clone())
+            .unwrap()
+            .run(blocks.clone())
+            .unwrap();
+        let (reference, _) = run_reference(&config, &blocks).unwrap();
+        assert_eq!(results, reference, "{rule}");
+        for (i, o) in results[0].outcomes.iter().enumerate() {
+            let want_invalid = rule == SignatureRule::Strict && torsion.contains(&i);
+            assert_eq!(
+                *o == TxOutcome::InvalidSignature,
+                want_invalid,
+                "{rule}: tx {i}: {o:?}"
+            );
+        }
+        results_by_rule.push(results);
+    }
+    assert_ne!(results_by_rule[0], results_by_rule[1]);
+
+    // a ready verifier of another rule than the configuration's is refused
+    let err = Pipeline::new(PipelineConfig {
+        rule: SignatureRule::Cofactored,
+        verifier: Some(Arc::new(BackendVerifier::from_parts(
+            BackendChoice::Cpu,
+            CpuVerifier::new(),
+            None,
+        ))),
+        ..cpu_config(genesis.clone())
+    })
+    .err()
+    .expect("a strict verifier under a cofactored configuration");
+    assert!(err.to_string().contains("rule"), "{err}");
+
+    // a GPU part of another rule is never trusted: its batches fall back to the CPU
+    let mixed = BackendVerifier::from_parts(
+        BackendChoice::Gpu,
+        CpuVerifier::with_rule(SignatureRule::Cofactored),
+        Some(Box::new(CpuVerifier::new())),
+    );
+    let packets: Vec<txpipe::tx::TransactionView<'_>> = block
+        .iter()
+        .map(|p| txpipe::tx::TransactionView::parse(p).unwrap())
+        .collect();
+    let items: Vec<SigItem<'_>> = packets.iter().flat_map(|v| v.sig_items()).collect();
+    let mut out = vec![false; items.len()];
+    mixed.verify_into(&items, &mut out).unwrap();
+    assert!(
+        out.iter().all(|v| *v),
+        "every signature is cofactored-valid"
+    );
+    let stats = mixed.stats();
+    assert!(
+        stats.gpu_failures >= 1 && stats.gpu_signatures == 0,
+        "{stats:?}"
+    );
+    assert!(
+        mixed.last_gpu_error().unwrap_or_default().contains("rule"),
+        "{:?}",
+        mixed.last_gpu_error()
+    );
+}

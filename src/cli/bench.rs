@@ -16,7 +16,7 @@ use txpipe::pipeline::open_loop::{run_open_loop, Arrivals};
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
 use txpipe::pipeline::{BlockResult, MetricsSnapshot, Pipeline, PipelineConfig};
-use txpipe::sigverify::{BackendVerifier, SigItem};
+use txpipe::sigverify::{BackendVerifier, SigItem, SignatureRule};
 use txpipe::tx::TransactionView;
 
 /// Arguments of `bench`.
@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// Signature backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
+    /// Signature rule: strict (ed25519-dalek verify_strict) or cofactored (SIMD-0376).
+    #[arg(long, default_value = "strict")]
+    rule: SignatureRule,
     /// Transactions per block.
     #[arg(long, default_value_t = 4096)]
     block_size: usize,
@@ -254,7 +257,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let prep_s = t.elapsed().as_secs_f64();
 
     let verifier = Arc::new(
-        BackendVerifier::open(args.backend)
+        BackendVerifier::open_with_rule(args.backend, args.rule)
             .with_context(|| format!("cannot use backend {}", args.backend))?,
     );
     if args.backend == BackendChoice::Auto && !verifier.has_gpu() {
@@ -285,6 +288,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         max_block_wait: (args.max_block_wait_ms > 0.0)
             .then(|| std::time::Duration::from_secs_f64(args.max_block_wait_ms / 1e3)),
         max_in_flight: args.max_in_flight,
+        rule: args.rule,
         genesis: workload.genesis.clone(),
         registry: workload.registry(),
         verifier: Some(Arc::clone(&verifier)),
@@ -353,6 +357,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let mut obj = json!({
             "transactions": workload.packets.len(),
             "backend": backend,
+            "rule": args.rule.name(),
             "elapsed_s": metrics.elapsed_s,
             "tps": metrics.tps,
             "stages": stages,
@@ -396,8 +401,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             prep_s
         );
         println!(
-            "backend      {backend} (gpu fallbacks: {})",
-            metrics.sigverify.gpu_fallbacks
+            "backend      {backend}, {} rule (gpu fallbacks: {})",
+            args.rule, metrics.sigverify.gpu_fallbacks
         );
         println!(
             "end to end   {:.0} tx/s  ({} txs in {:.3} s, {} blocks of at most {})",

@@ -9,6 +9,7 @@ use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
 use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig, TxOutcome};
+use txpipe::sigverify::SignatureRule;
 use txpipe::state::Account;
 use txpipe::tx::TransactionView;
 
@@ -22,6 +23,9 @@ pub struct ReplayArgs {
     /// Signature backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
+    /// Signature rule: strict (ed25519-dalek verify_strict) or cofactored (SIMD-0376).
+    #[arg(long, default_value = "strict")]
+    rule: SignatureRule,
     /// Transactions per block.
     #[arg(long, default_value_t = 4096)]
     block_size: usize,
@@ -74,6 +78,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let config = PipelineConfig {
         backend: args.backend,
         block_size: args.block_size,
+        rule: args.rule,
         genesis,
         ..PipelineConfig::default()
     };

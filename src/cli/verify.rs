@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
-use txpipe::sigverify::{BackendVerifier, SigItem};
+use txpipe::sigverify::{BackendVerifier, SigItem, SignatureRule};
 use txpipe::tx::TransactionView;
 
 use txpipe::lines::{decode_packet_line, decode_sig_line, SigLine, SigLineError};
@@ -21,6 +21,9 @@ pub struct VerifySigsArgs {
     /// Backend: auto (GPU for large batches when an adapter exists), cpu, or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
+    /// Signature rule: strict (ed25519-dalek verify_strict) or cofactored (SIMD-0376).
+    #[arg(long, default_value = "strict")]
+    rule: SignatureRule,
     /// Lines verified per batch.
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
     batch_size: u32,
@@ -34,6 +37,9 @@ pub struct VerifyTxsArgs {
     /// Backend: auto (GPU for large batches when an adapter exists), cpu, or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
+    /// Signature rule: strict (ed25519-dalek verify_strict) or cofactored (SIMD-0376).
+    #[arg(long, default_value = "strict")]
+    rule: SignatureRule,
     /// Lines verified per batch.
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
     batch_size: u32,
@@ -51,8 +57,9 @@ struct Totals {
     signatures: u64,
 }
 
-fn open_backend(choice: BackendChoice) -> anyhow::Result<BackendVerifier> {
-    BackendVerifier::open(choice).with_context(|| format!("cannot use backend {choice}"))
+fn open_backend(choice: BackendChoice, rule: SignatureRule) -> anyhow::Result<BackendVerifier> {
+    BackendVerifier::open_with_rule(choice, rule)
+        .with_context(|| format!("cannot use backend {choice}"))
 }
 
 fn summary(cmd: &str, t: &Totals, verifier: &BackendVerifier, started: Instant) {
@@ -69,7 +76,7 @@ fn summary(cmd: &str, t: &Totals, verifier: &BackendVerifier, started: Instant) 
         0.0
     };
     eprintln!(
-        "{cmd}: lines={} valid={} invalid={} errors={} backend={} gpu_fallbacks={} signatures={} elapsed={:.3}s signatures_per_second={:.0}",
+        "{cmd}: lines={} valid={} invalid={} errors={} backend={} gpu_fallbacks={} signatures={} elapsed={:.3}s signatures_per_second={:.0} rule={}",
         t.lines,
         t.valid,
         t.invalid,
@@ -78,13 +85,14 @@ fn summary(cmd: &str, t: &Totals, verifier: &BackendVerifier, started: Instant) 
         stats.gpu_failures,
         t.signatures,
         elapsed,
-        rate
+        rate,
+        verifier.signature_rule()
     );
 }
 
 /// `txpipe verify-sigs`.
 pub fn verify_sigs(args: VerifySigsArgs) -> anyhow::Result<ExitCode> {
-    let verifier = open_backend(args.backend)?;
+    let verifier = open_backend(args.backend, args.rule)?;
     let mut input = open_lines(args.file.as_deref())?;
     let mut out = stdout();
     let mut lines = Vec::new();
@@ -137,7 +145,7 @@ pub fn verify_sigs(args: VerifySigsArgs) -> anyhow::Result<ExitCode> {
 
 /// `txpipe verify-txs`.
 pub fn verify_txs(args: VerifyTxsArgs) -> anyhow::Result<ExitCode> {
-    let verifier = open_backend(args.backend)?;
+    let verifier = open_backend(args.backend, args.rule)?;
     let mut input = open_lines(args.file.as_deref())?;
     let mut out = stdout();
     let mut lines = Vec::new();

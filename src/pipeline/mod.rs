@@ -43,7 +43,7 @@ pub use stage_id::StageId;
 use crate::backend::BackendChoice;
 use crate::execute::{ExecConfig, ProgramRegistry};
 use crate::hash::{BackendHasher, CpuHasher};
-use crate::sigverify::BackendVerifier;
+use crate::sigverify::{BackendVerifier, SignatureRule};
 use crate::state::{Account, AccountsTable};
 use crate::tx::AddressResolver;
 use crate::Pubkey;
@@ -99,6 +99,9 @@ pub struct PipelineConfig {
     /// `4 × block_size`); submitting waits for room (`try_submit_block` says `Full`). Must
     /// be at least `block_size`.
     pub max_in_flight: usize,
+    /// The signature rule ([`SignatureRule::Strict`] by default). A ready `verifier` must
+    /// implement the same rule.
+    pub rule: SignatureRule,
     /// Fees and execution settings.
     pub exec: ExecConfig,
     /// Programs the executor knows (System by default).
@@ -126,6 +129,7 @@ impl Default for PipelineConfig {
             block_size: 4096,
             max_block_wait: Some(DEFAULT_MAX_BLOCK_WAIT),
             max_in_flight: 0,
+            rule: SignatureRule::Strict,
             exec: ExecConfig::default(),
             registry: ProgramRegistry::default(),
             genesis: Vec::new(),
@@ -147,6 +151,7 @@ impl std::fmt::Debug for PipelineConfig {
             .field("dedup_window", &self.dedup_window)
             .field("block_size", &self.block_size)
             .field("max_block_wait", &self.max_block_wait)
+            .field("rule", &self.rule)
             .field("max_in_flight", &self.max_in_flight)
             .field("genesis_accounts", &self.genesis.len())
             .field("resolver", &self.resolver.is_some())
@@ -242,8 +247,18 @@ impl Pipeline {
             )));
         }
         let verifier = match &config.verifier {
+            Some(v) if v.signature_rule() != config.rule => {
+                return Err(PipelineError::Config(format!(
+                    "the verifier implements the {} signature rule, the configuration asks for {}",
+                    v.signature_rule(),
+                    config.rule
+                )));
+            }
             Some(v) => Arc::clone(v),
-            None => Arc::new(BackendVerifier::open(config.backend)?),
+            None => Arc::new(BackendVerifier::open_with_rule(
+                config.backend,
+                config.rule,
+            )?),
         };
         let hasher = match &config.hasher {
             Some(h) => Arc::clone(h),

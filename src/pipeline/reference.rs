@@ -7,7 +7,6 @@ use super::outcome::{BlockResult, TxOutcome};
 use super::stages::{commit_block, packet_key, prepare_block, record_results, CommitInput};
 use super::{PipelineConfig, PipelineError};
 use crate::execute::Executor;
-use crate::sigverify::reference_verify;
 use crate::state::AccountsTable;
 use crate::tx::TransactionView;
 
@@ -41,7 +40,7 @@ pub fn run_reference(
                         Some(TxOutcome::Duplicate)
                     } else if !v
                         .sig_items()
-                        .all(|i| reference_verify(i.pubkey, i.message, i.signature))
+                        .all(|i| config.rule.verify_one(i.pubkey, i.message, i.signature))
                     {
                         Some(TxOutcome::InvalidSignature)
                     } else {

@@ -50,6 +50,15 @@ pub enum SigVerifyError {
     /// backend supports).
     #[error("batch not supported by this backend: {0}")]
     Unsupported(String),
+    /// A backend implements another signature rule than the one asked for; its verdicts
+    /// are not used.
+    #[error("backend implements the {got} signature rule, {expected} was asked for")]
+    RuleMismatch {
+        /// The rule asked for.
+        expected: SignatureRule,
+        /// The backend's rule.
+        got: SignatureRule,
+    },
 }
 
 /// A batch signature verifier: a batch of (pubkey, message, signature) in, one verdict per

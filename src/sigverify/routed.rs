@@ -7,7 +7,7 @@ use crate::backend::{
     open_gpu, with_oversized_apart, Backend, BackendChoice, Breaker, Router, WorkCounts,
 };
 
-use super::{CpuVerifier, GpuSigVerifier, SigItem, SigVerifier, SigVerifyError};
+use super::{CpuVerifier, GpuSigVerifier, SigItem, SigVerifier, SigVerifyError, SignatureRule};
 
 /// Counters of what a [`BackendVerifier`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,6 +30,10 @@ pub const DEFAULT_CROSSOVER: usize = 1024;
 
 /// A verifier that routes each batch to the CPU or the GPU and falls back to the CPU when
 /// the GPU fails, so no verdict is ever lost or wrong.
+///
+/// Its rule is its CPU part's ([`BackendVerifier::rule`]); a GPU part that implements
+/// another rule is never trusted: each of its batches counts as a GPU failure and is
+/// verified on the CPU.
 #[derive(Debug)]
 pub struct BackendVerifier {
     router: Router<dyn SigVerifier>,
@@ -46,17 +50,31 @@ impl BackendVerifier {
     /// # Errors
     /// [`SigVerifyError::NoGpu`] when `choice` is `gpu` and no adapter can be opened.
     pub fn open(choice: BackendChoice) -> Result<Self, SigVerifyError> {
-        let gpu = open_gpu(choice, GpuSigVerifier::open).map_err(SigVerifyError::NoGpu)?;
+        Self::open_with_rule(choice, SignatureRule::Strict)
+    }
+
+    /// Opens the backend the user asked for, verifying under `rule` on both the CPU and
+    /// the GPU.
+    ///
+    /// # Errors
+    /// [`SigVerifyError::NoGpu`] when `choice` is `gpu` and no adapter can be opened.
+    pub fn open_with_rule(
+        choice: BackendChoice,
+        rule: SignatureRule,
+    ) -> Result<Self, SigVerifyError> {
+        let gpu = open_gpu(choice, || GpuSigVerifier::open_with_rule(rule))
+            .map_err(SigVerifyError::NoGpu)?;
         let label = gpu.as_ref().map(GpuSigVerifier::adapter_label);
         let gpu = gpu.map(|g| Box::new(g) as Box<dyn SigVerifier>);
         Ok(Self::with_router(
             Router::new(choice, gpu, label),
-            CpuVerifier::new(),
+            CpuVerifier::with_rule(rule),
         ))
     }
 
     /// Builds a verifier from explicit parts (tests plug in a faulty GPU this way). The
-    /// GPU part, if any, is used as `choice` says, whatever adapter it runs on.
+    /// GPU part, if any, is used as `choice` says, whatever adapter it runs on; the rule is
+    /// the CPU part's (a GPU part with another rule only ever fails over to the CPU).
     pub fn from_parts(
         choice: BackendChoice,
         cpu: CpuVerifier,
@@ -91,6 +109,11 @@ impl BackendVerifier {
     pub fn with_crossover(mut self, crossover: usize) -> Self {
         self.crossover = crossover;
         self
+    }
+
+    /// The signature rule of every verdict this verifier gives.
+    pub fn signature_rule(&self) -> SignatureRule {
+        self.cpu.rule()
     }
 
     /// What the user asked for.
@@ -173,7 +196,15 @@ impl BackendVerifier {
             items.len() as u64,
             &self.signatures,
             out,
-            |gpu, out| gpu.verify_into(items, out),
+            |gpu, out| {
+                if gpu.rule() != self.cpu.rule() {
+                    return Err(SigVerifyError::RuleMismatch {
+                        expected: self.cpu.rule(),
+                        got: gpu.rule(),
+                    });
+                }
+                gpu.verify_into(items, out)
+            },
             |out| self.cpu.verify_into(items, out),
         )
     }
@@ -182,6 +213,10 @@ impl BackendVerifier {
 impl SigVerifier for BackendVerifier {
     fn name(&self) -> &'static str {
         self.router.name()
+    }
+
+    fn rule(&self) -> SignatureRule {
+        self.cpu.rule()
     }
 
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {

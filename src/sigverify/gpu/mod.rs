@@ -451,6 +451,13 @@ pub const DEFAULT_CHUNK: usize = 65_536;
 pub const DEFAULT_CHUNK_SOFTWARE: usize = 1024;
 
 impl GpuSigVerifier {
+    /// INTERIM (replaced when the GPU kernel gains the cofactored rule): opens the strict
+    /// kernel whatever `rule` says; a routed verifier refuses its verdicts for another rule.
+    pub fn open_with_rule(rule: super::SignatureRule) -> Result<Self, GpuError> {
+        let _ = rule;
+        Self::open()
+    }
+
     /// Opens the verifier on the shared device (compiling the kernel on first use).
     ///
     /// # Errors
