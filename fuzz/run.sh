@@ -9,6 +9,7 @@
 #   replay_line   the replay/verify-txs line decoder, then the parser
 #   poh_chain     the proof-of-history chain-file reader, then verification
 #   exec          sequential = parallel = windowed execution of a decoded block
+#   sig_rules     both signature rules' fast CPU paths against their single definitions
 # Corpora live in fuzz/corpus/TARGET (the parser targets are seeded with the real
 # transactions); crashes in fuzz/artifacts/TARGET/. Each run prints libFuzzer's final
 # stats (stat::number_of_executed_units, stat::average_exec_per_sec).
@@ -16,7 +17,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${1:-60}"
 shift || true
-all=(parse agave_parity sig_line replay_line poh_chain exec)
+all=(parse agave_parity sig_line replay_line poh_chain exec sig_rules)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses its own subset
 //! Signature cases as owned (public key, message, signature) triples, shared by the GPU
 //! fault tests: the verifier input that borrows them, and dalek's verdicts.
 
