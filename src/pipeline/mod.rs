@@ -27,6 +27,8 @@ pub mod reference;
 mod stage_id;
 mod stages;
 #[cfg(feature = "test-support")]
+pub mod mix;
+#[cfg(feature = "test-support")]
 pub mod workload;
 
 use std::sync::{Arc, OnceLock};
