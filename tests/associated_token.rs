@@ -88,7 +88,11 @@ fn create_over_an_address_already_holding_lamports_tops_it_up() {
     rich.push((ata, sys(5_000_000)));
     let r = run(&rich, &[create(vec![0], ata, TOKEN_PROGRAM_ID)]);
     assert_eq!(r.instruction_result(), Ok(()));
-    assert_eq!(r.account(&ata).lamports, 5_000_000, "no transfer when enough");
+    assert_eq!(
+        r.account(&ata).lamports,
+        5_000_000,
+        "no transfer when enough"
+    );
 }
 
 #[test]
@@ -117,9 +121,24 @@ fn idempotent_create_of_an_existing_account_changes_nothing() {
 fn create_failures() {
     let ata = ata_of(&wallet(), &TOKEN_PROGRAM_ID);
     let table: Vec<(&str, Vec<(Pubkey, Account)>, Ix, E)> = vec![
-        ("wrong address", world(), create(vec![0], k("not the ATA"), TOKEN_PROGRAM_ID), E::InvalidSeeds),
-        ("unknown instruction", world(), create(vec![3], ata, TOKEN_PROGRAM_ID), E::InvalidInstructionData),
-        ("extra data", world(), create(vec![0, 0], ata, TOKEN_PROGRAM_ID), E::InvalidInstructionData),
+        (
+            "wrong address",
+            world(),
+            create(vec![0], k("not the ATA"), TOKEN_PROGRAM_ID),
+            E::InvalidSeeds,
+        ),
+        (
+            "unknown instruction",
+            world(),
+            create(vec![3], ata, TOKEN_PROGRAM_ID),
+            E::InvalidInstructionData,
+        ),
+        (
+            "extra data",
+            world(),
+            create(vec![0, 0], ata, TOKEN_PROGRAM_ID),
+            E::InvalidInstructionData,
+        ),
         (
             "account owned by another program",
             {
@@ -145,7 +164,11 @@ fn create_failures() {
         (
             "Token-2022 is not supported, and says so",
             world(),
-            create(vec![0], ata_of(&wallet(), &TOKEN_2022_PROGRAM_ID), TOKEN_2022_PROGRAM_ID),
+            create(
+                vec![0],
+                ata_of(&wallet(), &TOKEN_2022_PROGRAM_ID),
+                TOKEN_2022_PROGRAM_ID,
+            ),
             E::UnknownProgram(TOKEN_2022_PROGRAM_ID),
         ),
         (
@@ -186,12 +209,30 @@ fn create_failures() {
 #[test]
 fn program_ids_are_the_published_ones() {
     for (id, text) in [
-        (TOKEN_PROGRAM_ID, "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"),
-        (ASSOCIATED_TOKEN_PROGRAM_ID, "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"),
-        (MEMO_V1_PROGRAM_ID, "Memo1UhkJRfHyvLMcVucJwxXeuD728EQVDDwekLjF8Y"),
-        (MEMO_PROGRAM_ID, "MemoSq4gqABAXKb96qNH8TysNcWxMyWCqXgDLGmfcHr"),
-        (txpipe::execute::token::NATIVE_MINT, "So11111111111111111111111111111111111111112"),
-        (txpipe::execute::token::INCINERATOR, "1nc1nerator11111111111111111111111111111111"),
+        (
+            TOKEN_PROGRAM_ID,
+            "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+        ),
+        (
+            ASSOCIATED_TOKEN_PROGRAM_ID,
+            "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+        ),
+        (
+            MEMO_V1_PROGRAM_ID,
+            "Memo1UhkJRfHyvLMcVucJwxXeuD728EQVDDwekLjF8Y",
+        ),
+        (
+            MEMO_PROGRAM_ID,
+            "MemoSq4gqABAXKb96qNH8TysNcWxMyWCqXgDLGmfcHr",
+        ),
+        (
+            txpipe::execute::token::NATIVE_MINT,
+            "So11111111111111111111111111111111111111112",
+        ),
+        (
+            txpipe::execute::token::INCINERATOR,
+            "1nc1nerator11111111111111111111111111111111",
+        ),
     ] {
         assert_eq!(base58::encode(&id), text);
     }
@@ -255,8 +296,16 @@ fn memo(program: Pubkey, accounts: Vec<Meta>, data: &[u8]) -> Ix {
 fn memo_rules() {
     let text = "héllo, memo".as_bytes();
     let rows: Vec<(&str, Ix, Result<(), E>)> = vec![
-        ("v2, signed", memo(MEMO_PROGRAM_ID, vec![s(payer())], text), Ok(())),
-        ("v2, no accounts", memo(MEMO_PROGRAM_ID, vec![], text), Ok(())),
+        (
+            "v2, signed",
+            memo(MEMO_PROGRAM_ID, vec![s(payer())], text),
+            Ok(()),
+        ),
+        (
+            "v2, no accounts",
+            memo(MEMO_PROGRAM_ID, vec![], text),
+            Ok(()),
+        ),
         ("v2, empty memo", memo(MEMO_PROGRAM_ID, vec![], b""), Ok(())),
         (
             "v2, an account did not sign",
@@ -273,7 +322,11 @@ fn memo_rules() {
             memo(MEMO_PROGRAM_ID, vec![r(k("x"))], &[0xc3]),
             Err(E::MissingRequiredSignature),
         ),
-        ("v1, unsigned account", memo(MEMO_V1_PROGRAM_ID, vec![r(k("x"))], text), Ok(())),
+        (
+            "v1, unsigned account",
+            memo(MEMO_V1_PROGRAM_ID, vec![r(k("x"))], text),
+            Ok(()),
+        ),
         (
             "v1, not UTF-8",
             memo(MEMO_V1_PROGRAM_ID, vec![], &[0x80]),

@@ -50,9 +50,8 @@ use super::token::TokenAccount;
 
 /// The Associated Token Account program id, `ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL`.
 pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey = [
-    0x8c, 0x97, 0x25, 0x8f, 0x4e, 0x24, 0x89, 0xf1, 0xbb, 0x3d, 0x10, 0x29, 0x14, 0x8e, 0x0d,
-    0x83, 0x0b, 0x5a, 0x13, 0x99, 0xda, 0xff, 0x10, 0x84, 0x04, 0x8e, 0x7b, 0xd8, 0xdb, 0xe9,
-    0xf8, 0x59,
+    0x8c, 0x97, 0x25, 0x8f, 0x4e, 0x24, 0x89, 0xf1, 0xbb, 0x3d, 0x10, 0x29, 0x14, 0x8e, 0x0d, 0x83,
+    0x0b, 0x5a, 0x13, 0x99, 0xda, 0xff, 0x10, 0x84, 0x04, 0x8e, 0x7b, 0xd8, 0xdb, 0xe9, 0xf8, 0x59,
 ];
 
 /// The associated token account of `wallet` for `mint` under `token_program`, and its bump
@@ -63,11 +62,8 @@ pub fn associated_token_address(
     mint: &Pubkey,
     token_program: &Pubkey,
 ) -> Option<(Pubkey, u8)> {
-    pda::find_program_address(
-        &[wallet, token_program, mint],
-        &ASSOCIATED_TOKEN_PROGRAM_ID,
-    )
-    .map(|(address, bump, _)| (address, bump))
+    pda::find_program_address(&[wallet, token_program, mint], &ASSOCIATED_TOKEN_PROGRAM_ID)
+        .map(|(address, bump, _)| (address, bump))
 }
 
 /// The Associated Token Account program (see the module docs).
@@ -119,11 +115,9 @@ impl Program for AssociatedTokenProgram {
         let wallet = *ctx.key(WALLET)?;
         let mint = *ctx.key(MINT)?;
         let token_program = *ctx.key(TOKEN)?;
-        let (address, _bump, tries) = pda::find_program_address(
-            &[&wallet, &token_program, &mint],
-            ctx.program_id(),
-        )
-        .ok_or(InstructionError::InvalidSeeds)?;
+        let (address, _bump, tries) =
+            pda::find_program_address(&[&wallet, &token_program, &mint], ctx.program_id())
+                .ok_or(InstructionError::InvalidSeeds)?;
         ctx.consume_units(pda::CREATE_PROGRAM_ADDRESS_UNITS.saturating_mul(u64::from(tries)))?;
         if !key_eq(&address, ctx.key(ATA)?) {
             return Err(InstructionError::InvalidSeeds);

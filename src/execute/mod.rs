@@ -89,6 +89,9 @@ mod working_set;
 #[cfg(feature = "test-support")]
 pub mod workload;
 
+pub use associated_token::{
+    associated_token_address, AssociatedTokenProgram, ASSOCIATED_TOKEN_PROGRAM_ID,
+};
 pub use compute_budget::{
     prioritization_fee, ComputeBudgetInstruction, ComputeBudgetLimits, ComputeBudgetProgram,
     FeeDetails, COMPUTE_BUDGET_PROGRAM_ID, DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT,
@@ -99,15 +102,12 @@ pub use error::{BlockError, InstructionError, TxError, TxResult};
 pub use executor::{
     BlockOutcome, ExecConfig, Executor, DEFAULT_MIN_PARALLEL_BATCH, DEFAULT_WINDOW,
 };
-pub use path_choice::{ExecPath, PROBE_TXS};
-pub use associated_token::{
-    associated_token_address, AssociatedTokenProgram, ASSOCIATED_TOKEN_PROGRAM_ID,
-};
 pub use memo::{MemoProgram, MEMO_PROGRAM_ID, MEMO_V1_PROGRAM_ID};
+pub use path_choice::{ExecPath, PROBE_TXS};
 pub use program::{InstructionContext, Program, INVOKE_UNITS, MAX_INVOKE_DEPTH};
-pub use token::{TokenProgram, TOKEN_PROGRAM_ID};
 pub use registry::ProgramRegistry;
 pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};
+pub use token::{TokenProgram, TOKEN_PROGRAM_ID};
 pub use transaction::ExecTx;
 pub use window::ExecPhases;
 pub use work::WorkProgram;

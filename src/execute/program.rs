@@ -253,7 +253,8 @@ impl<'t> InstructionContext<'t> {
         data: &[u8],
         pda_signers: &[Pubkey],
     ) -> Result<(), InstructionError> {
-        let passed = (0..self.num_accounts()).any(|i| self.key(i).is_ok_and(|k| key_eq(k, program_id)));
+        let passed =
+            (0..self.num_accounts()).any(|i| self.key(i).is_ok_and(|k| key_eq(k, program_id)));
         if !passed {
             return Err(InstructionError::NotEnoughAccountKeys);
         }
@@ -274,7 +275,10 @@ impl<'t> InstructionContext<'t> {
             })
             .collect::<Result<Vec<u8>, _>>()?;
         self.verify()?;
-        consume(self.meter, INVOKE_UNITS.saturating_add(program.base_units()))?;
+        consume(
+            self.meter,
+            INVOKE_UNITS.saturating_add(program.base_units()),
+        )?;
         let mut signers: Vec<Pubkey> = self.extra_signers.to_vec();
         signers.extend_from_slice(pda_signers);
         let mut callee_pre = Vec::new();

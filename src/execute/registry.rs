@@ -8,9 +8,9 @@ use crate::Pubkey;
 use super::associated_token::{AssociatedTokenProgram, ASSOCIATED_TOKEN_PROGRAM_ID};
 use super::compute_budget::{ComputeBudgetProgram, COMPUTE_BUDGET_PROGRAM_ID};
 use super::memo::{MemoProgram, MEMO_PROGRAM_ID, MEMO_V1_PROGRAM_ID};
-use super::token::{TokenProgram, TOKEN_PROGRAM_ID};
 use super::program::{Program, ProgramLookup};
 use super::system::SystemProgram;
+use super::token::{TokenProgram, TOKEN_PROGRAM_ID};
 
 /// Maps program ids to programs.
 #[derive(Clone)]
@@ -37,7 +37,10 @@ impl Default for ProgramRegistry {
         r.register(SystemProgram::ID, Arc::new(SystemProgram));
         r.register(COMPUTE_BUDGET_PROGRAM_ID, Arc::new(ComputeBudgetProgram));
         r.register(TOKEN_PROGRAM_ID, Arc::new(TokenProgram));
-        r.register(ASSOCIATED_TOKEN_PROGRAM_ID, Arc::new(AssociatedTokenProgram));
+        r.register(
+            ASSOCIATED_TOKEN_PROGRAM_ID,
+            Arc::new(AssociatedTokenProgram),
+        );
         r.register(MEMO_PROGRAM_ID, Arc::new(MemoProgram::V2));
         r.register(MEMO_V1_PROGRAM_ID, Arc::new(MemoProgram::V1));
         r

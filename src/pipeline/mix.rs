@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use crate::execute::token::TokenInstruction;
 use crate::execute::{
     associated_token_address, rent, ComputeBudgetInstruction, TokenProgram,
-    ASSOCIATED_TOKEN_PROGRAM_ID, COMPUTE_BUDGET_PROGRAM_ID, MEMO_PROGRAM_ID,
-    MEMO_V1_PROGRAM_ID, TOKEN_PROGRAM_ID,
+    ASSOCIATED_TOKEN_PROGRAM_ID, COMPUTE_BUDGET_PROGRAM_ID, MEMO_PROGRAM_ID, MEMO_V1_PROGRAM_ID,
+    TOKEN_PROGRAM_ID,
 };
 use crate::state::Account;
 use crate::tx::build::{self, InstructionSpec, MessageSpec};
@@ -86,7 +86,11 @@ pub const DECIMALS: u8 = 6;
 
 /// Generated mint `i` (`HELD_MINTS` is the fresh one).
 pub fn mint_key(seed: u64, i: usize) -> Pubkey {
-    crate::hash::sha256v(&[b"txpipe-mint", &seed.to_le_bytes(), &(i as u64).to_le_bytes()])
+    crate::hash::sha256v(&[
+        b"txpipe-mint",
+        &seed.to_le_bytes(),
+        &(i as u64).to_le_bytes(),
+    ])
 }
 
 fn ata(wallet: &Pubkey, mint: &Pubkey) -> Pubkey {
@@ -97,7 +101,12 @@ fn ata(wallet: &Pubkey, mint: &Pubkey) -> Pubkey {
 }
 
 /// Appends the token state of `mix` (mints, every funded account's token accounts).
-pub(super) fn add_token_state(genesis: &mut Vec<(Pubkey, Account)>, funded: usize, mix: Mix, seed: u64) {
+pub(super) fn add_token_state(
+    genesis: &mut Vec<(Pubkey, Account)>,
+    funded: usize,
+    mix: Mix,
+    seed: u64,
+) {
     if mix == Mix::Transfer {
         return;
     }
@@ -349,7 +358,8 @@ impl Planner<'_> {
 
 /// Signs a planned message with its payer's key, corrupting one signature bit when asked.
 pub(super) fn sign(plan: &MixPlan, keys: &[SigningKey], corrupt: Option<(usize, u8)>) -> Vec<u8> {
-    let mut packet = build::sign_message(&build::encode_message(&plan.message), &[&keys[plan.payer]]);
+    let mut packet =
+        build::sign_message(&build::encode_message(&plan.message), &[&keys[plan.payer]]);
     if let Some((byte, bit)) = corrupt {
         if let Some(b) = packet.get_mut(1 + byte) {
             *b ^= bit;

@@ -21,13 +21,13 @@ mod driver;
 mod intake;
 mod metrics;
 #[cfg(feature = "test-support")]
+pub mod mix;
+#[cfg(feature = "test-support")]
 pub mod open_loop;
 mod outcome;
 pub mod reference;
 mod stage_id;
 mod stages;
-#[cfg(feature = "test-support")]
-pub mod mix;
 #[cfg(feature = "test-support")]
 pub mod workload;
 

@@ -29,7 +29,12 @@ pub fn token_owned(data: Vec<u8>) -> Account {
 }
 
 /// An initialized mint.
-pub fn mint(authority: Option<Pubkey>, supply: u64, decimals: u8, freeze: Option<Pubkey>) -> Account {
+pub fn mint(
+    authority: Option<Pubkey>,
+    supply: u64,
+    decimals: u8,
+    freeze: Option<Pubkey>,
+) -> Account {
     token_owned(
         Mint {
             mint_authority: authority,
@@ -124,7 +129,15 @@ pub fn payer() -> Pubkey {
 /// Keys, writable flags, signer count and each instruction's (program index, account
 /// indexes) for `ixs`, the payer first.
 pub fn layout(ixs: &[Ix]) -> (Vec<Pubkey>, Vec<bool>, usize, Vec<(u8, Vec<u8>)>) {
-    let mut metas: Vec<Meta> = vec![ws(payer())];
+    layout_with(payer(), ixs)
+}
+
+/// [`layout`] with another fee payer.
+pub fn layout_with(
+    fee_payer: Pubkey,
+    ixs: &[Ix],
+) -> (Vec<Pubkey>, Vec<bool>, usize, Vec<(u8, Vec<u8>)>) {
+    let mut metas: Vec<Meta> = vec![ws(fee_payer)];
     let mut add = |m: Meta| {
         if let Some(e) = metas.iter_mut().find(|e| e.0 == m.0) {
             e.1 |= m.1;

@@ -368,7 +368,10 @@ mod tests {
     fn bad_lengths_tags_and_states_are_invalid_data() {
         let bad = InstructionError::InvalidAccountData;
         assert_eq!(Mint::unpack(&[0; 81]), Err(bad.clone()));
-        assert_eq!(Mint::unpack(&[0; 82]), Err(InstructionError::UninitializedAccount));
+        assert_eq!(
+            Mint::unpack(&[0; 82]),
+            Err(InstructionError::UninitializedAccount)
+        );
         let mut m = Mint::default().pack();
         m[0] = 2;
         assert_eq!(Mint::unpack_unchecked(&m), Err(bad.clone()));
