@@ -120,7 +120,8 @@ fn idempotent_create_of_an_existing_account_changes_nothing() {
 #[test]
 fn create_failures() {
     let ata = ata_of(&wallet(), &TOKEN_PROGRAM_ID);
-    let table: Vec<(&str, Vec<(Pubkey, Account)>, Ix, E)> = vec![
+    type Row = (&'static str, Vec<(Pubkey, Account)>, Ix, E);
+    let table: Vec<Row> = vec![
         (
             "wrong address",
             world(),

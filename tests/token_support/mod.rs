@@ -126,17 +126,18 @@ pub fn payer() -> Pubkey {
     k("payer")
 }
 
+/// A transaction's keys, writable flags, signer count, and each instruction's program
+/// index and account indexes.
+pub type Layout = (Vec<Pubkey>, Vec<bool>, usize, Vec<(u8, Vec<u8>)>);
+
 /// Keys, writable flags, signer count and each instruction's (program index, account
 /// indexes) for `ixs`, the payer first.
-pub fn layout(ixs: &[Ix]) -> (Vec<Pubkey>, Vec<bool>, usize, Vec<(u8, Vec<u8>)>) {
+pub fn layout(ixs: &[Ix]) -> Layout {
     layout_with(payer(), ixs)
 }
 
 /// [`layout`] with another fee payer.
-pub fn layout_with(
-    fee_payer: Pubkey,
-    ixs: &[Ix],
-) -> (Vec<Pubkey>, Vec<bool>, usize, Vec<(u8, Vec<u8>)>) {
+pub fn layout_with(fee_payer: Pubkey, ixs: &[Ix]) -> Layout {
     let mut metas: Vec<Meta> = vec![ws(fee_payer)];
     let mut add = |m: Meta| {
         if let Some(e) = metas.iter_mut().find(|e| e.0 == m.0) {
