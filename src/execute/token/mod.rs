@@ -830,6 +830,3 @@ fn ui_amount_to_amount(ui_amount: &str, decimals: u8) -> Result<u64, Instruction
         .parse::<u64>()
         .map_err(|_| InstructionError::InvalidArgument)
 }
-
-#[cfg(test)]
-mod tests;
