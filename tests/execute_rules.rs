@@ -163,7 +163,7 @@ fn failures_keep_the_fee_and_nothing_else() {
             ix_err(0, InstructionError::MissingRequiredSignature),
             ix_err(0, InstructionError::AccountNotWritable),
             ix_err(1, InstructionError::InsufficientFunds),
-            ix_err(0, InstructionError::UnknownProgram),
+            ix_err(0, InstructionError::UnknownProgram([9; 32])),
             ix_err(0, InstructionError::InvalidInstructionData),
             ix_err(0, InstructionError::InvalidInstructionData),
             ix_err(1, InstructionError::NotEnoughAccountKeys),

@@ -12,6 +12,7 @@ use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
 use txpipe::execute::workload::CostDist;
+use txpipe::pipeline::mix::Mix;
 use txpipe::pipeline::open_loop::{run_open_loop, Arrivals};
 use txpipe::pipeline::reference::run_reference;
 use txpipe::pipeline::workload::{Contention, Workload, WorkloadSpec};
@@ -53,6 +54,11 @@ pub struct BenchArgs {
     /// How work rounds spread over the transactions: const or lognormal:SIGMA.
     #[arg(long, default_value = "const")]
     cost_dist: CostDist,
+    /// Transactions: transfer (System transfers), token (SPL Token transfers among
+    /// Zipf-drawn holders of a few mints) or mainnet (ComputeBudget on ~70%, token
+    /// transfers, ATA creations, memos, System transfers, ~10% failing).
+    #[arg(long, default_value = "transfer")]
+    mix: Mix,
     /// Signature backend: auto, cpu or gpu.
     #[arg(long, default_value = "auto")]
     backend: BackendChoice,
@@ -251,6 +257,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         work_rounds: args.work_rounds,
         cost_dist: args.cost_dist,
+        mix: args.mix,
     };
     let t = Instant::now();
     let (workload, cached) = load_workload(&args, &spec)?;
@@ -356,6 +363,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         let mut obj = json!({
             "transactions": workload.packets.len(),
+            "mix": spec.mix.as_str(),
             "backend": backend,
             "rule": args.rule.name(),
             "elapsed_s": metrics.elapsed_s,
@@ -389,8 +397,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         println!("{obj}");
     } else {
         println!(
-            "workload     {} txs, {} accounts, {} sig/tx, contention {:?}, invalid {:.1}%, duplicates {:.1}%, v0 {:.1}% ({} in {:.1}s)",
+            "workload     {} txs ({} mix), {} accounts, {} sig/tx, contention {:?}, invalid {:.1}%, duplicates {:.1}%, v0 {:.1}% ({} in {:.1}s)",
             spec.transactions,
+            spec.mix,
             spec.accounts,
             spec.signatures_per_tx,
             spec.contention,

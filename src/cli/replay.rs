@@ -1,5 +1,7 @@
 //! `txpipe replay`: real wire transactions through the pipeline, with per-transaction
-//! results and each block's commit.
+//! results and each block's commit. A transaction stopped by a program txpipe does not
+//! run names it (base58) in its reason and in `unsupported_program`; the summary on
+//! standard error counts them by program id, most frequent first.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use txpipe::backend::BackendChoice;
+use txpipe::execute::{InstructionError, TxError};
 use txpipe::pipeline::{BlockResult, Pipeline, PipelineConfig, TxOutcome};
 use txpipe::sigverify::SignatureRule;
 use txpipe::state::Account;
@@ -101,6 +104,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         write_json_line(&mut out, &v)?;
     }
     let mut next = 0usize;
+    let mut unsupported: std::collections::BTreeMap<String, usize> = Default::default();
     for BlockResult { outcomes, commit } in &results {
         for o in outcomes {
             let line = line_numbers.get(next).copied().unwrap_or(0);
@@ -112,6 +116,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             }
             if let TxOutcome::Malformed(e) = o {
                 v["error"] = json!(e.kind());
+            }
+            if let TxOutcome::Failed(TxError::Instruction {
+                error: InstructionError::UnknownProgram(id),
+                ..
+            }) = o
+            {
+                let id = txpipe::tx::base58::encode(id);
+                v["unsupported_program"] = json!(id);
+                *unsupported.entry(id).or_default() += 1;
             }
             write_json_line(&mut out, &v)?;
         }
@@ -146,5 +159,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             .count(),
         metrics.elapsed_s
     );
+    let mut by_count: Vec<(String, usize)> = unsupported.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    eprintln!(
+        "replay: stopped_at_unsupported_program={} programs={}",
+        by_count.iter().map(|(_, n)| n).sum::<usize>(),
+        by_count.len()
+    );
+    for (id, n) in &by_count {
+        eprintln!("replay: unsupported {id} {n}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -79,9 +79,11 @@ impl TxError {
 /// Why an instruction failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InstructionError {
-    /// No program is registered under the instruction's program id.
-    #[error("unknown program")]
-    UnknownProgram,
+    /// No program is registered under this program id (the instruction's, or a
+    /// cross-program invocation's callee): txpipe does not support it. Its text names the
+    /// id in base58.
+    #[error("unsupported program {}", crate::tx::base58::encode(.0))]
+    UnknownProgram(crate::Pubkey),
     /// The instruction data could not be decoded (too short, unknown discriminant).
     #[error("invalid instruction data")]
     InvalidInstructionData,
@@ -131,6 +133,26 @@ pub enum InstructionError {
     /// The account's data is not what the program expects (length, layout).
     #[error("invalid account data")]
     InvalidAccountData,
+    /// An account is not owned by the program that must own it (Agave:
+    /// `ProgramError::IncorrectProgramId`).
+    #[error("incorrect program id for account")]
+    IncorrectProgramId,
+    /// An account a program reads is not initialized (Agave:
+    /// `ProgramError::UninitializedAccount`).
+    #[error("uninitialized account")]
+    UninitializedAccount,
+    /// An address does not match its program-derived address seeds (Agave:
+    /// `ProgramError::InvalidSeeds`).
+    #[error("invalid seeds for program address")]
+    InvalidSeeds,
+    /// An account is owned by a program it must not be (Agave:
+    /// `ProgramError::IllegalOwner`).
+    #[error("account owned by an illegal program")]
+    IllegalOwner,
+    /// Cross-program invocations nested deeper than the runtime allows (Agave:
+    /// `InstructionError::CallDepth`).
+    #[error("cross-program invocation call depth too deep")]
+    CallDepth,
     /// A program-defined error code.
     #[error("custom program error {0}")]
     Custom(u32),

@@ -7,7 +7,9 @@
 //!   [`InstructionContext`] over the instruction's accounts, may change only accounts
 //!   declared writable, and is held to the runtime rules listed on [`InstructionContext`].
 //!   A [`ProgramRegistry`] maps program ids to programs; [`SystemProgram`] and
-//!   [`ComputeBudgetProgram`] are built in; [`WorkProgram`] (a metered SHA-256 loop for
+//!   [`ComputeBudgetProgram`] are built in, and so are the native SPL programs
+//!   ([`TokenProgram`] in `token`, [`AssociatedTokenProgram`], [`MemoProgram`] v1 and v2);
+//!   a program may call another ([`InstructionContext::invoke_signed`]); [`WorkProgram`] (a metered SHA-256 loop for
 //!   benchmarks) is registered by those who want it ([`WorkProgram::registry`]).
 //! - Compute units: every transaction runs under a compute meter holding its compute
 //!   budget's limit ([`ComputeBudgetLimits`], read from its ComputeBudget instructions by
@@ -65,16 +67,21 @@
 //! only).
 
 mod access;
+mod associated_token;
 mod compute_budget;
 mod error;
 mod executor;
 #[cfg(any(test, feature = "test-support"))]
 mod level_batches;
+mod memo;
 mod path_choice;
+pub mod pda;
 mod program;
 mod registry;
+pub mod rent;
 mod runtime;
 mod system;
+pub mod token;
 mod transaction;
 mod window;
 mod work;
@@ -82,6 +89,9 @@ mod working_set;
 #[cfg(feature = "test-support")]
 pub mod workload;
 
+pub use associated_token::{
+    associated_token_address, AssociatedTokenProgram, ASSOCIATED_TOKEN_PROGRAM_ID,
+};
 pub use compute_budget::{
     prioritization_fee, ComputeBudgetInstruction, ComputeBudgetLimits, ComputeBudgetProgram,
     FeeDetails, COMPUTE_BUDGET_PROGRAM_ID, DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT,
@@ -92,10 +102,12 @@ pub use error::{BlockError, InstructionError, TxError, TxResult};
 pub use executor::{
     BlockOutcome, ExecConfig, Executor, DEFAULT_MIN_PARALLEL_BATCH, DEFAULT_WINDOW,
 };
+pub use memo::{MemoProgram, MEMO_PROGRAM_ID, MEMO_V1_PROGRAM_ID};
 pub use path_choice::{ExecPath, PROBE_TXS};
-pub use program::{InstructionContext, Program};
+pub use program::{InstructionContext, Program, INVOKE_UNITS, MAX_INVOKE_DEPTH};
 pub use registry::ProgramRegistry;
 pub use system::{SystemProgram, MAX_PERMITTED_DATA_LENGTH};
+pub use token::{TokenProgram, TOKEN_PROGRAM_ID};
 pub use transaction::ExecTx;
 pub use window::ExecPhases;
 pub use work::WorkProgram;

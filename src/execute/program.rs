@@ -72,7 +72,12 @@ where
 ///
 /// Signer requirements are the program's to enforce with [`InstructionContext::is_signer`]
 /// (signers are the transaction's; their signatures were verified upstream).
-#[derive(Debug)]
+///
+/// A program may call another one ([`InstructionContext::invoke_signed`], Agave's
+/// cross-program invocation): the callee runs over a subset of the caller's accounts,
+/// its changes checked against the rules above under its own program id, so that the
+/// Associated Token Account program can have the System program create an account and
+/// the Token program initialize it.
 pub struct InstructionContext<'t> {
     pub(super) program_id: &'t Pubkey,
     pub(super) data: &'t [u8],
@@ -89,16 +94,48 @@ pub struct InstructionContext<'t> {
     pub(super) pre: &'t mut Vec<(usize, Account)>,
     /// Compute units left to the transaction.
     pub(super) meter: &'t mut u64,
+    /// The programs a cross-program invocation can reach.
+    pub(super) programs: &'t dyn ProgramLookup,
+    /// Keys that sign for this instruction besides the transaction's signers (program
+    /// derived addresses a caller signed for).
+    pub(super) extra_signers: &'t [Pubkey],
+    /// Invocation depth: 1 for a transaction's instruction, +1 per nested call.
+    pub(super) depth: usize,
 }
 
-impl InstructionContext<'_> {
+impl std::fmt::Debug for InstructionContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstructionContext")
+            .field("program_id", &hex::encode(self.program_id))
+            .field("data", &hex::encode(self.data))
+            .field("accounts", &self.accounts)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a cross-program invocation finds its callee (the executor's registry).
+pub(super) trait ProgramLookup: Sync {
+    /// The program registered under `id`.
+    fn program(&self, id: &Pubkey) -> Option<&dyn Program>;
+}
+
+/// Compute units of one cross-program invocation, before the callee's own (Agave:
+/// `solana-compute-budget` `ComputeBudget::invoke_units`, 1,000).
+pub const INVOKE_UNITS: u64 = 1_000;
+
+/// Deepest invocation stack, the transaction's instruction included (Agave:
+/// `max_instruction_stack_depth`, 5).
+pub const MAX_INVOKE_DEPTH: usize = 5;
+
+impl<'t> InstructionContext<'t> {
     /// The id of the program being run.
     pub fn program_id(&self) -> &Pubkey {
         self.program_id
     }
 
     /// The instruction data.
-    pub fn data(&self) -> &[u8] {
+    pub fn data(&self) -> &'t [u8] {
         self.data
     }
 
@@ -142,9 +179,16 @@ impl InstructionContext<'_> {
             .ok_or(InstructionError::NotEnoughAccountKeys)
     }
 
-    /// Whether instruction account `i` signed the transaction (false when out of range).
+    /// Whether instruction account `i` signed the transaction, or is a program-derived
+    /// address the calling program signed for (false when out of range).
     pub fn is_signer(&self, i: usize) -> bool {
-        self.slot(i).is_ok_and(|s| s < self.num_signers)
+        self.slot(i).is_ok_and(|s| {
+            s < self.num_signers
+                || self
+                    .keys
+                    .get(s)
+                    .is_some_and(|k| self.extra_signers.iter().any(|e| key_eq(e, k)))
+        })
     }
 
     /// Whether instruction account `i` is writable (false when out of range).
@@ -185,6 +229,89 @@ impl InstructionContext<'_> {
             }
         }
         Ok(account)
+    }
+
+    /// Calls program `program_id` (one of this instruction's accounts, registered) with
+    /// `data` over this instruction's accounts at positions `accounts`, `pda_signers`
+    /// signing besides this instruction's signers (Agave: `invoke_signed`). The changes
+    /// made so far are checked first (the caller's own, against the rules above, as
+    /// Agave checks the caller's accounts before it pushes the callee); the callee's are
+    /// checked under the callee's id when it returns. Costs [`INVOKE_UNITS`] and the
+    /// callee's [`Program::base_units`] before it runs. Writable flags are the
+    /// transaction's, so a callee can never write what the caller could not.
+    ///
+    /// # Errors
+    /// [`InstructionError::UnknownProgram`] naming `program_id` when nothing is registered
+    /// under it; [`InstructionError::NotEnoughAccountKeys`] when it (or an account
+    /// position) is not among this instruction's accounts;
+    /// [`InstructionError::CallDepth`] past [`MAX_INVOKE_DEPTH`]; whatever the callee or
+    /// the rules reject.
+    pub fn invoke_signed(
+        &mut self,
+        program_id: &Pubkey,
+        accounts: &[usize],
+        data: &[u8],
+        pda_signers: &[Pubkey],
+    ) -> Result<(), InstructionError> {
+        let passed =
+            (0..self.num_accounts()).any(|i| self.key(i).is_ok_and(|k| key_eq(k, program_id)));
+        if !passed {
+            return Err(InstructionError::NotEnoughAccountKeys);
+        }
+        let program = self
+            .programs
+            .program(program_id)
+            .ok_or(InstructionError::UnknownProgram(*program_id))?;
+        if self.depth >= MAX_INVOKE_DEPTH {
+            return Err(InstructionError::CallDepth);
+        }
+        let callee_accounts = accounts
+            .iter()
+            .map(|&i| {
+                self.accounts
+                    .get(i)
+                    .copied()
+                    .ok_or(InstructionError::NotEnoughAccountKeys)
+            })
+            .collect::<Result<Vec<u8>, _>>()?;
+        self.verify()?;
+        consume(
+            self.meter,
+            INVOKE_UNITS.saturating_add(program.base_units()),
+        )?;
+        let mut signers: Vec<Pubkey> = self.extra_signers.to_vec();
+        signers.extend_from_slice(pda_signers);
+        let mut callee_pre = Vec::new();
+        let mut callee = InstructionContext {
+            program_id,
+            data,
+            accounts: &callee_accounts,
+            keys: self.keys,
+            writable: self.writable,
+            num_signers: self.num_signers,
+            slots: &mut *self.slots,
+            touched: &mut *self.touched,
+            pre: &mut callee_pre,
+            meter: &mut *self.meter,
+            programs: self.programs,
+            extra_signers: &signers,
+            depth: self.depth + 1,
+        };
+        program.process(&mut callee)?;
+        callee.verify()?;
+        // The caller's checks start again from here: its changes so far were checked
+        // before the call, the callee's after it.
+        for (s, _) in callee_pre {
+            if !self.pre.iter().any(|(p, _)| *p == s) {
+                self.pre.push((s, Account::default()));
+            }
+        }
+        for (s, pre) in self.pre.iter_mut() {
+            if let Some(now) = self.slots.get(*s) {
+                pre.clone_from(now);
+            }
+        }
+        Ok(())
     }
 
     /// Checks the runtime rules (see the type docs) against the pre-images.

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use crate::Pubkey;
 
+use super::associated_token::{AssociatedTokenProgram, ASSOCIATED_TOKEN_PROGRAM_ID};
 use super::compute_budget::{ComputeBudgetProgram, COMPUTE_BUDGET_PROGRAM_ID};
-use super::program::Program;
+use super::memo::{MemoProgram, MEMO_PROGRAM_ID, MEMO_V1_PROGRAM_ID};
+use super::program::{Program, ProgramLookup};
 use super::system::SystemProgram;
+use super::token::{TokenProgram, TOKEN_PROGRAM_ID};
 
 /// Maps program ids to programs.
 #[derive(Clone)]
@@ -26,11 +29,20 @@ impl std::fmt::Debug for ProgramRegistry {
 }
 
 impl Default for ProgramRegistry {
-    /// A registry holding the built-in [`SystemProgram`] and [`ComputeBudgetProgram`].
+    /// A registry holding the built-in [`SystemProgram`] and [`ComputeBudgetProgram`],
+    /// and the native SPL programs: [`TokenProgram`], [`AssociatedTokenProgram`] and
+    /// [`MemoProgram`] (v1 and v2).
     fn default() -> Self {
         let mut r = Self::empty();
         r.register(SystemProgram::ID, Arc::new(SystemProgram));
         r.register(COMPUTE_BUDGET_PROGRAM_ID, Arc::new(ComputeBudgetProgram));
+        r.register(TOKEN_PROGRAM_ID, Arc::new(TokenProgram));
+        r.register(
+            ASSOCIATED_TOKEN_PROGRAM_ID,
+            Arc::new(AssociatedTokenProgram),
+        );
+        r.register(MEMO_PROGRAM_ID, Arc::new(MemoProgram::V2));
+        r.register(MEMO_V1_PROGRAM_ID, Arc::new(MemoProgram::V1));
         r
     }
 }
@@ -61,5 +73,11 @@ impl ProgramRegistry {
     /// Whether no program is registered.
     pub fn is_empty(&self) -> bool {
         self.programs.is_empty()
+    }
+}
+
+impl ProgramLookup for ProgramRegistry {
+    fn program(&self, id: &Pubkey) -> Option<&dyn Program> {
+        self.get(id)
     }
 }

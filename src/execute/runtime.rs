@@ -183,11 +183,11 @@ impl<'e> Runtime<'e> {
         let keys = tx.keys();
         let program_id = keys
             .get(usize::from(ix.program_id_index))
-            .ok_or(InstructionError::UnknownProgram)?;
+            .ok_or(InstructionError::NotEnoughAccountKeys)?;
         let program = self
             .registry
             .get(program_id)
-            .ok_or(InstructionError::UnknownProgram)?;
+            .ok_or(InstructionError::UnknownProgram(*program_id))?;
         program::consume(meter, program.base_units())?;
         scratch.pre.clear();
         let Scratch {
@@ -207,6 +207,9 @@ impl<'e> Runtime<'e> {
             touched,
             pre,
             meter,
+            programs: self.registry,
+            extra_signers: &[],
+            depth: 1,
         };
         program.process(&mut ctx)?;
         ctx.verify()

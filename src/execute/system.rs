@@ -4,7 +4,16 @@
 //! the fields are ignored, as Solana's bincode decoding does):
 //! - `0` CreateAccount: `u64 lamports, u64 space, [u8; 32] owner`; accounts
 //!   `[funder (writable signer), new (writable signer)]`;
-//! - `2` Transfer: `u64 lamports`; accounts `[from (writable signer), to (writable)]`.
+//! - `1` Assign: `[u8; 32] owner`; accounts `[account (writable signer)]`: nothing when it
+//!   already has that owner, else it must sign ([`InstructionError::MissingRequiredSignature`])
+//!   and gets the owner (the runtime rules then require it System-owned);
+//! - `2` Transfer: `u64 lamports`; accounts `[from (writable signer), to (writable)]`;
+//! - `8` Allocate: `u64 space`; accounts `[account (writable signer)]`: it must sign, hold
+//!   no data and be System-owned ([`InstructionError::AccountAlreadyInUse`]), `space` at
+//!   most [`MAX_PERMITTED_DATA_LENGTH`]; it gets `space` zero bytes.
+//!
+//! (Agave: `solana-system-program` `system_processor.rs`, `create_account`, `assign`,
+//! `allocate`, `transfer`.)
 //!
 //! Other discriminants are [`InstructionError::InvalidInstructionData`].
 
@@ -25,8 +34,12 @@ impl SystemProgram {
     pub const ID: Pubkey = [0; 32];
     /// CreateAccount discriminant.
     pub const CREATE_ACCOUNT: u32 = 0;
+    /// Assign discriminant.
+    pub const ASSIGN: u32 = 1;
     /// Transfer discriminant.
     pub const TRANSFER: u32 = 2;
+    /// Allocate discriminant.
+    pub const ALLOCATE: u32 = 8;
     /// Compute units of one instruction (`DEFAULT_COMPUTE_UNITS`, 150).
     pub const UNITS: u64 = 150;
 }
@@ -72,6 +85,14 @@ impl Program for SystemProgram {
             Self::TRANSFER => {
                 let lamports = r.u64()?;
                 transfer(ctx, 0, 1, lamports)
+            }
+            Self::ASSIGN => {
+                let owner = r.take::<32>()?;
+                assign(ctx, &owner)
+            }
+            Self::ALLOCATE => {
+                let space = r.u64()?;
+                allocate(ctx, space)
             }
             _ => Err(InstructionError::InvalidInstructionData),
         }
@@ -136,4 +157,33 @@ fn create_account(
     target.data = vec![0; len];
     target.owner = *owner;
     transfer(ctx, FUNDER, NEW, lamports)
+}
+
+/// Assign: account 0 gets `owner` (a no-op when it already has it).
+fn assign(ctx: &mut InstructionContext<'_>, owner: &Pubkey) -> Result<(), InstructionError> {
+    if ctx.account(0)?.owner == *owner {
+        return Ok(());
+    }
+    if !ctx.is_signer(0) {
+        return Err(InstructionError::MissingRequiredSignature);
+    }
+    ctx.account_mut(0)?.owner = *owner;
+    Ok(())
+}
+
+/// Allocate: account 0 gets `space` zero bytes.
+fn allocate(ctx: &mut InstructionContext<'_>, space: u64) -> Result<(), InstructionError> {
+    if !ctx.is_signer(0) {
+        return Err(InstructionError::MissingRequiredSignature);
+    }
+    let account = ctx.account(0)?;
+    if !account.data.is_empty() || account.owner != SystemProgram::ID {
+        return Err(InstructionError::AccountAlreadyInUse);
+    }
+    if space > MAX_PERMITTED_DATA_LENGTH {
+        return Err(InstructionError::InvalidAccountDataLength);
+    }
+    let len = usize::try_from(space).map_err(|_| InstructionError::InvalidAccountDataLength)?;
+    ctx.account_mut(0)?.data = vec![0; len];
+    Ok(())
 }

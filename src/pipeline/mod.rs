@@ -21,6 +21,8 @@ mod driver;
 mod intake;
 mod metrics;
 #[cfg(feature = "test-support")]
+pub mod mix;
+#[cfg(feature = "test-support")]
 pub mod open_loop;
 mod outcome;
 pub mod reference;

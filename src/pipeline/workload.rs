@@ -13,6 +13,7 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::mix::{self, Mix, Planner, Zipf};
 use crate::execute::workload::{CostDist, WorkSpec};
 use crate::execute::{ProgramRegistry, WorkProgram};
 use crate::state::Account;
@@ -80,6 +81,16 @@ pub struct WorkloadSpec {
     /// How work rounds spread over the transactions (default `const`).
     #[serde(default, skip_serializing_if = "is_const")]
     pub cost_dist: CostDist,
+    /// Which transactions ([`Mix`], default System transfers). The token mixes take one
+    /// signature per transaction and no work rounds; their holders are drawn Zipf with
+    /// the exponent of a `zipf:S` contention, else 1. Absent from caches of transfer
+    /// workloads, which serialise as before it existed.
+    #[serde(default, skip_serializing_if = "is_transfer")]
+    pub mix: Mix,
+}
+
+fn is_transfer(m: &Mix) -> bool {
+    *m == Mix::Transfer
 }
 
 fn is_zero(x: &u32) -> bool {
@@ -103,6 +114,7 @@ impl Default for WorkloadSpec {
             seed: 1,
             work_rounds: 0,
             cost_dist: CostDist::Const,
+            mix: Mix::Transfer,
         }
     }
 }
@@ -241,6 +253,12 @@ impl Workload {
                 "need accounts >= 2, 1 <= signatures_per_tx <= min(8, accounts), shares in 0..=1: {spec:?}"
             )));
         }
+        if spec.mix != Mix::Transfer && (spec.signatures_per_tx != 1 || spec.work_rounds != 0) {
+            return Err(WorkloadError::Invalid(format!(
+                "the {} mix takes one signature per transaction and no work rounds",
+                spec.mix
+            )));
+        }
         let keys: Vec<SigningKey> = (0..spec.accounts)
             .into_par_iter()
             .map(|i| key_of(spec.seed, i))
@@ -251,6 +269,15 @@ impl Workload {
             .map(|k| (*k, Account::new(FUNDING, build::SYSTEM_PROGRAM_ID)))
             .collect();
         add_work_targets(&mut genesis, spec);
+        mix::add_token_state(&mut genesis, spec.accounts, spec.mix, spec.seed);
+        if spec.mix != Mix::Transfer {
+            let packets = generate_mix(spec, &keys, &pubkeys, progress);
+            return Ok(Self {
+                spec: spec.clone(),
+                genesis,
+                packets,
+            });
+        }
         // The rounds from a random source of their own, so that the transfers are those
         // of the same spec without work.
         let mut work_rng = ChaCha20Rng::seed_from_u64(spec.seed ^ 0x776f_726b);
@@ -357,7 +384,7 @@ impl Workload {
     }
 
     /// Writes the workload in txpipe's cache format (the funded accounts only: work
-    /// targets are derived again when read).
+    /// targets and token state are derived again when read).
     ///
     /// # Errors
     /// I/O errors.
@@ -415,6 +442,7 @@ impl Workload {
             genesis.push((k, Account::new(lamports, build::SYSTEM_PROGRAM_ID)));
         }
         add_work_targets(&mut genesis, &spec);
+        mix::add_token_state(&mut genesis, spec.accounts, spec.mix, spec.seed);
         let n = read_u64(r)?;
         if n != spec.transactions as u64 {
             return Err(corrupt("transaction count differs from spec"));
@@ -437,6 +465,64 @@ impl Workload {
             packets,
         })
     }
+}
+
+/// The signed packets of a token mix (same shares of replays, invalid signatures and
+/// v0 messages as the transfer mix).
+fn generate_mix(
+    spec: &WorkloadSpec,
+    keys: &[SigningKey],
+    pubkeys: &[Pubkey],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<Vec<u8>> {
+    let s = match spec.contention {
+        Contention::Zipf(s) => s,
+        _ => 1.0,
+    };
+    let planner = Planner {
+        mix: spec.mix,
+        seed: spec.seed,
+        pubkeys,
+        holders: Zipf::new(pubkeys.len(), s),
+        mints: Zipf::new(mix::HELD_MINTS, 1.0),
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(spec.seed);
+    type Planned = (Option<mix::MixPlan>, Option<(usize, u8)>, Option<usize>);
+    let plans: Vec<Planned> = (0..spec.transactions)
+        .map(|i| {
+            if i > 0 && rng.gen_bool(spec.duplicate_share) {
+                return (None, None, Some(rng.gen_range(0..i)));
+            }
+            let v0 = rng.gen_bool(spec.v0_share);
+            let plan = planner.plan(&mut rng, v0);
+            let corrupt = rng
+                .gen_bool(spec.invalid_share)
+                .then(|| (rng.gen_range(0..64), 1u8 << rng.gen_range(0..8)));
+            (Some(plan), corrupt, None)
+        })
+        .collect();
+    let done = AtomicUsize::new(0);
+    let total = plans.len();
+    let step = (total / 100).max(1);
+    let mut packets: Vec<Vec<u8>> = plans
+        .par_iter()
+        .map(|(plan, corrupt, _)| {
+            let packet = plan
+                .as_ref()
+                .map_or_else(Vec::new, |p| mix::sign(p, keys, *corrupt));
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_multiple_of(step) || n == total {
+                progress(n, total);
+            }
+            packet
+        })
+        .collect();
+    for (i, (_, _, dup)) in plans.iter().enumerate() {
+        if let Some(of) = dup {
+            packets[i] = packets[*of].clone();
+        }
+    }
+    packets
 }
 
 fn sign_plan(p: &Plan, keys: &[SigningKey], pubkeys: &[Pubkey]) -> Vec<u8> {

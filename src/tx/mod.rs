@@ -7,6 +7,7 @@
 //! `compact-u16 n, [u8; 64] x n signatures, message`, where every signature signs the whole
 //! message bytes exactly as they appear on the wire.
 
+pub mod base58;
 pub mod build;
 mod error;
 mod parse;
