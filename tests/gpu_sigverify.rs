@@ -17,7 +17,6 @@
 #[path = "gpu_support/mod.rs"]
 mod gpu_support;
 #[path = "sig_cases/mod.rs"]
-#[allow(dead_code)]
 mod sig_cases;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
