@@ -9,9 +9,10 @@
 //     re-encodes to the same bytes", since x = 0 only for y = +-1, both of small order);
 //     s < l; neither has small order; k as above, over the bytes as given;
 //     valid iff [8]([k](-A) + [s]B - R) is the identity. The kernel computes
-//     [16]([k](-A) + [s]B - R) (the strict path's doubling and affine programs, run on
-//     on) and compares its encoding with the identity's (y = 1, x = 0; fully reduced):
-//     [16]X = 0 iff [8]X = 0, since the group has order 8l with l odd.
+//     [16]([k](-A) + [s]B - R) in affine coordinates (the existing ADD_PQ, DBL4 and
+//     AFFINE programs in a row) and compares its encoding, from fully reduced
+//     coordinates, with the identity's (x = 0, y = 1): [16]X = 0 iff [8]X = 0, since the
+//     group has order 8l with l odd.
 // Both rules share everything up to R' = [k](-A) + [s]B, and the interpreter call sites:
 // the cofactored rule selects other program ranges, so it adds almost no code to compile.
 //

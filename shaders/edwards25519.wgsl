@@ -87,8 +87,8 @@ fn y_is_canonical(w_in: array<u32, 8>) -> bool {
 
 // Decompresses an encoding (curve25519-dalek: y is the low 255 bits reduced mod p, so
 // y >= p is accepted; x = 0 with the sign bit set is accepted). Returns 1 when it decodes.
-// `fin` is P_DEC_FIN or P_DEC_FIN_SAVE_NEG (which also keeps S = cached(-point)); one
-// call site either way. Afterwards: C = the point, N = its negation, P = [8] * the point.
+// `fin` is P_DEC_FIN, or P_DEC_FIN_SAVE_NEG, which also leaves Q = cached(-point) (one
+// interpreter call site either way). Afterwards: C = the point, N = its negation, P = [8] * the point.
 fn ge_decompress(w_in: array<u32, 8>, fin: vec2<u32>) -> u32 {
     var w = w_in;
     let sign = w[7] >> 31u;

@@ -16,8 +16,8 @@ R = {name: i for i, name in enumerate(REGS)}
 MUL, ADD, SUB = 0, 1, 2
 programs = {}
 order = []
-# Programs that run on through the next ones in `order`: name -> (first program, last
-# program, instructions of the last one). They share code instead of repeating it.
+# Programs made of consecutive programs in `order`: name -> (first, last). They share the
+# instructions instead of repeating them.
 spans = {}
 
 def prog(name):
@@ -26,8 +26,8 @@ def prog(name):
     order.append(name)
     return code
 
-def span(name, first, last, last_len=None):
-    spans[name] = (first, last, last_len)
+def span(name, first, last):
+    spans[name] = (first, last)
 
 def mul(code, d, a, b, n=0):
     code.append((MUL | (n << 4), R[d], R[a], R[b]))
@@ -201,12 +201,9 @@ for name in order:
     offsets[name] = offset
     flat += code
     offset += len(code)
-for name, (first, last, last_len) in spans.items():
+for name, (first, last) in spans.items():
     assert order.index(first) < order.index(last)
-    if last_len is None:
-        last_len = len(programs[last])
-    assert 0 < last_len <= len(programs[last])
-    length = offsets[last] - offsets[first] + last_len
+    length = offsets[last] - offsets[first] + len(programs[last])
     out.append("const P_%s: vec2<u32> = vec2<u32>(%du, %du);\n" % (name, offsets[first], length))
 out.append("\nvar<private> PROGRAM: array<vec4<u32>, %d> = array<vec4<u32>, %d>(\n" % (len(flat), len(flat)))
 for ins in flat:
