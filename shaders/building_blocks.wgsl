@@ -59,7 +59,7 @@ fn building_blocks_main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         case 6u, 7u: {
             let wpi = select(8u, 24u, params.op == 7u);
-            let ok = ge_decompress(load8(i * wpi));
+            let ok = ge_decompress(load8(i * wpi), P_DEC_FIN);
             let small = p_is_identity();
             if (params.op == 7u) {
                 // N = P (not negated) for [k]P + [s]B.

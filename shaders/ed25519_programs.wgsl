@@ -52,19 +52,22 @@ const NUM_REGS: u32 = 47u;
 // Instruction: (op | n << 4, dst, a, b); op 0: dst = a^(2^n) * b, 1: a + b, 2: a - b.
 const P_DEC_UV: vec2<u32> = vec2<u32>(0u, 4u);
 const P_SQRT_RATIO: vec2<u32> = vec2<u32>(4u, 24u);
-const P_DEC_FIN: vec2<u32> = vec2<u32>(28u, 48u);
-const P_CACHE_N: vec2<u32> = vec2<u32>(76u, 8u);
-const P_ADD_CACHE: vec2<u32> = vec2<u32>(84u, 19u);
-const P_ADD_PQ: vec2<u32> = vec2<u32>(103u, 15u);
-const P_DBL4: vec2<u32> = vec2<u32>(118u, 53u);
-const P_AFFINE: vec2<u32> = vec2<u32>(171u, 14u);
-const P_T_MUL: vec2<u32> = vec2<u32>(185u, 1u);
-const P_T_ADD: vec2<u32> = vec2<u32>(186u, 1u);
-const P_T_SUB: vec2<u32> = vec2<u32>(187u, 1u);
-const P_T_SQ: vec2<u32> = vec2<u32>(188u, 1u);
-const P_T_INV: vec2<u32> = vec2<u32>(189u, 12u);
+const P_SAVE_NEG: vec2<u32> = vec2<u32>(28u, 6u);
+const P_DEC_FIN: vec2<u32> = vec2<u32>(34u, 48u);
+const P_CACHE_N: vec2<u32> = vec2<u32>(82u, 8u);
+const P_ADD_CACHE: vec2<u32> = vec2<u32>(90u, 19u);
+const P_ADD_PQ: vec2<u32> = vec2<u32>(109u, 15u);
+const P_DBL4: vec2<u32> = vec2<u32>(124u, 53u);
+const P_AFFINE: vec2<u32> = vec2<u32>(177u, 14u);
+const P_T_MUL: vec2<u32> = vec2<u32>(191u, 1u);
+const P_T_ADD: vec2<u32> = vec2<u32>(192u, 1u);
+const P_T_SUB: vec2<u32> = vec2<u32>(193u, 1u);
+const P_T_SQ: vec2<u32> = vec2<u32>(194u, 1u);
+const P_T_INV: vec2<u32> = vec2<u32>(195u, 12u);
+const P_DEC_FIN_SAVE_NEG: vec2<u32> = vec2<u32>(28u, 54u);
+const P_COFACTOR: vec2<u32> = vec2<u32>(109u, 82u);
 
-var<private> PROGRAM: array<vec4<u32>, 201> = array<vec4<u32>, 201>(
+var<private> PROGRAM: array<vec4<u32>, 207> = array<vec4<u32>, 207>(
     vec4<u32>(0u, 31u, 21u, 21u),
     vec4<u32>(2u, 22u, 31u, 1u),
     vec4<u32>(0u, 32u, 31u, 2u),
@@ -93,6 +96,12 @@ var<private> PROGRAM: array<vec4<u32>, 201> = array<vec4<u32>, 201>(
     vec4<u32>(0u, 28u, 27u, 4u),
     vec4<u32>(2u, 29u, 0u, 27u),
     vec4<u32>(2u, 30u, 0u, 28u),
+    vec4<u32>(2u, 9u, 6u, 5u),
+    vec4<u32>(1u, 10u, 6u, 5u),
+    vec4<u32>(1u, 11u, 7u, 0u),
+    vec4<u32>(0u, 31u, 5u, 6u),
+    vec4<u32>(0u, 31u, 31u, 3u),
+    vec4<u32>(2u, 12u, 0u, 31u),
     vec4<u32>(0u, 8u, 5u, 6u),
     vec4<u32>(2u, 13u, 0u, 5u),
     vec4<u32>(1u, 14u, 6u, 0u),

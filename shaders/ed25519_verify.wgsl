@@ -1,7 +1,20 @@
-// ed25519 verification with exactly the acceptance of ed25519-dalek 2.2.0 `verify_strict`,
-// one signature per invocation:
-//   s < l; A and R decompress (curve25519-dalek rules); neither has small order;
-//   k = SHA-512(R || A || M) mod l; valid iff compress([k](-A) + [s]B) == R byte for byte.
+// ed25519 verification, one signature per invocation, under one of two rules chosen by
+// `params.rule` (a uniform: one pipeline serves both):
+//   RULE_STRICT (0), exactly the acceptance of ed25519-dalek 2.2.0 `verify_strict`:
+//     s < l; A and R decompress (curve25519-dalek rules, so y >= p is accepted); neither
+//     has small order; k = SHA-512(R || A || M) mod l;
+//     valid iff compress([k](-A) + [s]B) == R byte for byte.
+//   RULE_COFACTORED (1), SIMD-0376 as amended: A and R are canonical encodings (the 255-bit
+//     y < p; with decompression and the small-order test below this is "decodes and
+//     re-encodes to the same bytes", since x = 0 only for y = +-1, both of small order);
+//     s < l; neither has small order; k as above, over the bytes as given;
+//     valid iff [8]([k](-A) + [s]B - R) is the identity. The kernel computes
+//     [16]([k](-A) + [s]B - R) in affine coordinates (the existing ADD_PQ, DBL4 and
+//     AFFINE programs in a row) and compares its encoding, from fully reduced
+//     coordinates, with the identity's (x = 0, y = 1): [16]X = 0 iff [8]X = 0, since the
+//     group has order 8l with l odd.
+// Both rules share everything up to R' = [k](-A) + [s]B, and the interpreter call sites:
+// the cofactored rule selects other program ranges, so it adds almost no code to compile.
 //
 // Items: ITEM_WORDS u32 per signature: A (8 words), R (8), s (8), message offset in words
 // into `msgs`, message length in bytes. Messages start on word boundaries.
@@ -14,8 +27,12 @@ struct Params {
     count: u32,
     op: u32,
     pre: u32,
-    pad: u32,
+    // RULE_STRICT or RULE_COFACTORED (the verification kernel only).
+    rule: u32,
 }
+
+const RULE_STRICT: u32 = 0u;
+const RULE_COFACTORED: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> items: array<u32>;
@@ -101,24 +118,42 @@ fn sc_reduce512(d_in: array<u32, 16>) -> array<u32, 8> {
     return w;
 }
 
-fn verify_one(i: u32) -> u32 {
+fn verify_one(i: u32, cofactored: bool) -> u32 {
     let base = i * ITEM_WORDS;
     let s_w = load8(base + 16u);
     if (!sc_is_canonical(s_w)) {
         return 0u;
     }
     fr_init();
-    // R (words 8..16) then A (words 0..8): both must decode and not have small order.
-    // A last, so N = -A afterwards.
+    // R (words 8..16) then A (words 0..8): both must decode and not have small order
+    // (cofactored: and be canonical). A last, so N = -A afterwards. The cofactored rule
+    // keeps cached(-R) from R's decompression in TBL entry 0.
     for (var j = 0u; j < 2u; j++) {
-        if (ge_decompress(load8(base + 8u - 8u * j)) == 0u || p_is_identity()) {
+        let w = load8(base + 8u - 8u * j);
+        if (cofactored && !y_is_canonical(w)) {
             return 0u;
+        }
+        let keep = cofactored && j == 0u;
+        if (ge_decompress(w, select(P_DEC_FIN, P_DEC_FIN_SAVE_NEG, keep)) == 0u
+            || p_is_identity()) {
+            return 0u;
+        }
+        if (keep) {
+            store_q_to_table(0u);
         }
     }
     let digest = sha512_digest(i, 64u, 64u + items[base + 25u]);
     let k = sc_reduce512(digest);
     ge_double_scalar_mul(k, s_w);
-    return select(0u, 1u, eq8(p_compress(), load8(base + 8u)));
+    // P = R'. Strict: its encoding must be R's bytes. Cofactored: P = [16](R' - R), whose
+    // encoding must be the identity's.
+    var expect = load8(base + 8u);
+    if (cofactored) {
+        load_q_from_table(0u);
+        expect = array<u32, 8>(1u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+    }
+    vm_exec(select(P_AFFINE, P_COFACTOR, cofactored));
+    return select(0u, 1u, eq8(affine_encoding(), expect));
 }
 
 // Verdicts of one workgroup, packed four to a word (one byte per signature) on the way out.
@@ -132,7 +167,7 @@ fn verify_main(
     let i = gid.x;
     var v = 0u;
     if (i < params.count) {
-        v = verify_one(i);
+        v = verify_one(i, params.rule == RULE_COFACTORED);
     }
     wg_verdicts[lid] = v;
     // uniform control flow: every invocation of the workgroup reaches the barrier

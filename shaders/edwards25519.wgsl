@@ -11,7 +11,9 @@
 // by the kernel that includes this file.
 
 var<private> FR: array<Fe, NUM_REGS>;
-// Cached multiples j*P of the variable point: entry j in TBL[4j .. 4j+4] (Y+X, Y-X, Z, 2dT).
+// Cached multiples j*P of the variable point: entry j in TBL[4j .. 4j+4] (Y+X, Y-X, Z, 2dT),
+// j = 1..15. Entry 0 (the identity) is never added, so the double-scalar multiplication
+// leaves it alone: the cofactored rule keeps cached(-R) there (see ed25519_verify.wgsl).
 var<private> TBL: array<Fe, 64>;
 
 fn fr_init() {
@@ -73,10 +75,21 @@ fn sqrt_select(sign: u32) -> u32 {
     return select(0u, 1u, correct || flipped);
 }
 
+// Whether the low 255 bits of an encoding (y) are below p, i.e. not in [2^255 - 19, 2^255).
+fn y_is_canonical(w_in: array<u32, 8>) -> bool {
+    var w = w_in;
+    var high = w[7] & 0x7fffffffu;
+    for (var i = 1u; i < 7u; i++) {
+        high = high & w[i];
+    }
+    return high != 0x7fffffffu || w[0] < 0xffffffedu;
+}
+
 // Decompresses an encoding (curve25519-dalek: y is the low 255 bits reduced mod p, so
 // y >= p is accepted; x = 0 with the sign bit set is accepted). Returns 1 when it decodes.
-// Afterwards: C = the point, N = its negation, P = [8] * the point.
-fn ge_decompress(w_in: array<u32, 8>) -> u32 {
+// `fin` is P_DEC_FIN, or P_DEC_FIN_SAVE_NEG, which also leaves Q = cached(-point) (one
+// interpreter call site either way). Afterwards: C = the point, N = its negation, P = [8] * the point.
+fn ge_decompress(w_in: array<u32, 8>, fin: vec2<u32>) -> u32 {
     var w = w_in;
     let sign = w[7] >> 31u;
     w[7] = w[7] & 0x7fffffffu;
@@ -86,7 +99,7 @@ fn ge_decompress(w_in: array<u32, 8>) -> u32 {
     let ok = sqrt_select(sign);
     FR[R_PY] = FR[R_Y];
     FR[R_PZ] = FR[R_ONE];
-    vm_exec(P_DEC_FIN);
+    vm_exec(fin);
     return ok;
 }
 
@@ -98,9 +111,21 @@ fn p_is_identity() -> bool {
 // The 32-byte encoding of P (8 little-endian words): canonical y, sign of x in bit 255.
 fn p_compress() -> array<u32, 8> {
     vm_exec(P_AFFINE);
+    return affine_encoding();
+}
+
+// The encoding from the affine coordinates P_AFFINE left in T0 (x) and T1 (y).
+fn affine_encoding() -> array<u32, 8> {
     var w = fe_to_words(FR[R_T1]);
     w[7] = w[7] | (fe_is_negative(FR[R_T0]) << 31u);
     return w;
+}
+
+fn store_q_to_table(j: u32) {
+    TBL[4u * j] = FR[R_QA];
+    TBL[4u * j + 1u] = FR[R_QB];
+    TBL[4u * j + 2u] = FR[R_QZ];
+    TBL[4u * j + 3u] = FR[R_QT];
 }
 
 fn load_q_from_table(j: u32) {
@@ -128,11 +153,8 @@ fn scalar_nibble(k: array<u32, 8>, n: u32) -> u32 {
 
 // P = [k]N + [s]B, variable time (inputs are public), by interleaved fixed 4-bit windows
 // (Straus): 252 doublings and at most 64 + 64 additions. k and s are any 256-bit values.
+// TBL entry 0 is neither written nor added (a zero digit adds nothing).
 fn ge_double_scalar_mul(k: array<u32, 8>, s: array<u32, 8>) {
-    TBL[0] = fe_one();
-    TBL[1] = fe_one();
-    TBL[2] = fe_one();
-    TBL[3] = fe_zero();
     vm_exec(P_CACHE_N);
     TBL[4] = FR[R_QA];
     TBL[5] = FR[R_QB];

@@ -16,12 +16,18 @@ R = {name: i for i, name in enumerate(REGS)}
 MUL, ADD, SUB = 0, 1, 2
 programs = {}
 order = []
+# Programs made of consecutive programs in `order`: name -> (first, last). They share the
+# instructions instead of repeating them.
+spans = {}
 
 def prog(name):
     code = []
     programs[name] = code
     order.append(name)
     return code
+
+def span(name, first, last):
+    spans[name] = (first, last)
 
 def mul(code, d, a, b, n=0):
     code.append((MUL | (n << 4), R[d], R[a], R[b]))
@@ -110,6 +116,18 @@ def add_pq(c):
     mul(c, "PZ", "T7", "T8")
     mul(c, "PT", "T6", "T9")
 
+# The cofactored rule keeps -R for the end: Q = cached(-P) = (Y-X, Y+X, Z, -2dT) from the
+# decompressed P (PX = x, PY = y, PZ = 1), then on into DEC_FIN (span DEC_FIN_SAVE_NEG).
+# The kernel moves Q out of the register file before Q is used again.
+c = prog("SAVE_NEG")
+sub(c, "QA", "PY", "PX")
+add(c, "QB", "PY", "PX")
+copy(c, "QZ", "PZ")
+mul(c, "T0", "PX", "PY")
+mul(c, "T0", "T0", "D2")
+sub(c, "QT", "ZERO", "T0")
+span("DEC_FIN_SAVE_NEG", "SAVE_NEG", "DEC_FIN")
+
 # After decompression (PX = x, PY = y, PZ = 1): T = xy, N = -P, then P = [8]P for the
 # small-order test.
 c = prog("DEC_FIN")
@@ -153,6 +171,13 @@ chain(c, "PZ", 5, "C3", "T2")
 mul(c, "T0", "PX", "T2")
 mul(c, "T1", "PY", "T2")
 
+# The cofactored rule's end, with Q = cached(-R) and P = R' (the double-scalar product):
+# ADD_PQ, DBL4, AFFINE run in a row (span COFACTOR): P = [16](R' - R), in affine
+# coordinates. [16]X = 0 iff [8]X = 0 on edwards25519 (the group has order 8l, l odd), so
+# the kernel compares its encoding with the identity's.
+assert order[order.index("ADD_PQ") + 1:order.index("AFFINE")] == ["DBL4"]
+span("COFACTOR", "ADD_PQ", "AFFINE")
+
 # Building-block test programs on T0, T1 -> T2.
 c = prog("T_MUL"); mul(c, "T2", "T0", "T1")
 c = prog("T_ADD"); add(c, "T2", "T0", "T1")
@@ -169,11 +194,17 @@ out.append("const NUM_REGS: u32 = %du;\n\n" % len(REGS))
 out.append("// Instruction: (op | n << 4, dst, a, b); op 0: dst = a^(2^n) * b, 1: a + b, 2: a - b.\n")
 flat = []
 offset = 0
+offsets = {}
 for name in order:
     code = programs[name]
     out.append("const P_%s: vec2<u32> = vec2<u32>(%du, %du);\n" % (name, offset, len(code)))
+    offsets[name] = offset
     flat += code
     offset += len(code)
+for name, (first, last) in spans.items():
+    assert order.index(first) < order.index(last)
+    length = offsets[last] - offsets[first] + len(programs[last])
+    out.append("const P_%s: vec2<u32> = vec2<u32>(%du, %du);\n" % (name, offsets[first], length))
 out.append("\nvar<private> PROGRAM: array<vec4<u32>, %d> = array<vec4<u32>, %d>(\n" % (len(flat), len(flat)))
 for ins in flat:
     out.append("    vec4<u32>(%du, %du, %du, %du),\n" % ins)

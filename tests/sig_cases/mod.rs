@@ -1,6 +1,8 @@
-#![allow(dead_code)] // each test binary uses its own subset
 //! Signature cases as owned (public key, message, signature) triples, shared by the GPU
 //! fault tests: the verifier input that borrows them, and dalek's verdicts.
+//!
+//! Each test binary that includes this module uses a different part of it.
+#![allow(dead_code)]
 
 use txpipe::sigverify::{reference_verify, SigItem};
 

@@ -1,5 +1,16 @@
-//! GPU batch verification of ed25519 signatures with the `verify_strict` rule
-//! (shaders in `shaders/`: sha512, field25519, edwards25519, ed25519_verify).
+//! GPU batch verification of ed25519 signatures (shaders in `shaders/`: sha512,
+//! field25519, edwards25519, ed25519_verify), under either [`SignatureRule`]:
+//!
+//! - [`SignatureRule::Strict`] (the default, [`GpuSigVerifier::open`]): exactly
+//!   ed25519-dalek 2.2.0 `verify_strict` ([`super::reference_verify`]): `s < l`; A and R
+//!   decompress; neither has small order; `compress([k](−A) + [s]B)` equals R's bytes.
+//! - [`SignatureRule::Cofactored`] ([`GpuSigVerifier::open_with_rule`]): SIMD-0376 as
+//!   amended ([`super::cofactored_verify`]): A and R canonical encodings; `s < l`; neither
+//!   has small order; `[8]([s]B − R − [k]A)` is the identity.
+//!
+//! One compiled pipeline serves both rules: the rule is a word of the kernel's uniform
+//! parameters, read per dispatch, so choosing the cofactored rule costs no second kernel
+//! build. The two rules share all the work up to `[k](−A) + [s]B`.
 //!
 //! Host habits: the pipeline, its layout and the base-point table are created once per
 //! process; each verifier owns two slots of buffers (double buffering) that grow and are
@@ -16,7 +27,7 @@ use std::time::Duration;
 
 use base_table::BASE_TABLE;
 
-use super::{SigItem, SigVerifier, SigVerifyError};
+use super::{SigItem, SigVerifier, SigVerifyError, SignatureRule};
 use crate::gpu::context::{GpuContext, GrowableBuffer};
 use crate::gpu::{Cause, GpuError, GpuTimeout, TimeoutCell};
 
@@ -286,6 +297,7 @@ impl Slot {
         &mut self,
         kernel: &Ed25519Kernel,
         count: u32,
+        rule: SignatureRule,
     ) -> Result<wgpu::SubmissionIndex, GpuError> {
         let ctx = &kernel.ctx;
         let device = ctx.device();
@@ -318,7 +330,11 @@ impl Slot {
         let Some(bind_group) = self.bind_group.as_ref() else {
             return Err(GpuError::Submission(Cause::msg("bind group missing")));
         };
-        queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&[count, 0u32, 64, 0]));
+        queue.write_buffer(
+            &self.params,
+            0,
+            bytemuck::cast_slice(&[count, 0u32, 64, rule_word(rule)]),
+        );
         queue.write_buffer(items, 0, bytemuck::cast_slice(&self.host_items));
         queue.write_buffer(msgs, 0, bytemuck::cast_slice(&self.host_msgs));
         let mut encoder = ctx.encode_dispatches(
@@ -383,14 +399,15 @@ impl Device {
         self.slots = [Slot::new(&self.kernel.ctx), Slot::new(&self.kernel.ctx)];
     }
 
-    /// Runs `chunks` of `items`, double-buffered: packing chunk N+1 overlaps with the GPU
-    /// running chunk N.
+    /// Runs `chunks` of `items` under `rule`, double-buffered: packing chunk N+1 overlaps
+    /// with the GPU running chunk N.
     fn run(
         &mut self,
         items: &[SigItem<'_>],
         chunks: Vec<Range<usize>>,
         out: &mut [bool],
         timeout: GpuTimeout,
+        rule: SignatureRule,
     ) -> Result<(), SigVerifyError> {
         let ctx = Arc::clone(&self.kernel.ctx);
         let mut pending: Option<(usize, Range<usize>, wgpu::SubmissionIndex)> = None;
@@ -399,7 +416,9 @@ impl Device {
             self.slots[s].pack(&items[range.clone()])?;
             let count = u32::try_from(range.len())
                 .map_err(|_| SigVerifyError::Unsupported("chunk too large".into()))?;
-            let index = self.slots[s].submit(&self.kernel, count).map_err(failure)?;
+            let index = self.slots[s]
+                .submit(&self.kernel, count, rule)
+                .map_err(failure)?;
             if let Some((ps, prange, pindex)) = pending.take() {
                 let limit = timeout.for_items(prange.len());
                 self.slots[ps]
@@ -418,9 +437,14 @@ impl Device {
     }
 }
 
-/// The GPU implementation of [`SigVerifier`]: exactly the verdicts of
-/// [`crate::sigverify::reference_verify`], computed by WGSL compute shaders, for messages
-/// up to [`MAX_MESSAGE_BYTES`].
+/// The GPU implementation of [`SigVerifier`]: exactly the verdicts of its
+/// [`SignatureRule`] ([`SignatureRule::verify_one`]: [`crate::sigverify::reference_verify`]
+/// for the default strict rule, [`crate::sigverify::cofactored_verify`] for the cofactored
+/// one), computed by WGSL compute shaders, for messages up to [`MAX_MESSAGE_BYTES`].
+///
+/// The rule is fixed when the verifier is made ([`GpuSigVerifier::open_with_rule`],
+/// [`GpuSigVerifier::with_rule`]) and reported by [`SigVerifier::rule`]. Verifiers of
+/// both rules share one compiled kernel.
 ///
 /// A failed batch (an error, a timeout, a lost device) is an error, never a verdict:
 /// [`super::BackendVerifier`] redoes it on the CPU. The verifier itself recovers: after
@@ -428,6 +452,7 @@ impl Device {
 /// device and rebuilds the kernel.
 pub struct GpuSigVerifier {
     device: Mutex<Device>,
+    rule: SignatureRule,
     timeout: TimeoutCell,
     chunk_size: usize,
     max_chunk: usize,
@@ -438,9 +463,19 @@ impl std::fmt::Debug for GpuSigVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuSigVerifier")
             .field("adapter", &self.adapter_label())
+            .field("rule", &self.rule)
             .field("chunk_size", &self.chunk_size)
             .field("max_chunk_msg_bytes", &self.max_chunk_msg_bytes)
             .finish()
+    }
+}
+
+/// The kernel's `params.rule` word for `rule` (`RULE_STRICT` / `RULE_COFACTORED` in
+/// `shaders/ed25519_verify.wgsl`).
+fn rule_word(rule: SignatureRule) -> u32 {
+    match rule {
+        SignatureRule::Strict => 0,
+        SignatureRule::Cofactored => 1,
     }
 }
 
@@ -451,18 +486,22 @@ pub const DEFAULT_CHUNK: usize = 65_536;
 pub const DEFAULT_CHUNK_SOFTWARE: usize = 1024;
 
 impl GpuSigVerifier {
-    /// INTERIM (replaced when the GPU kernel gains the cofactored rule): opens the strict
-    /// kernel whatever `rule` says; a routed verifier refuses its verdicts for another rule.
-    pub fn open_with_rule(rule: super::SignatureRule) -> Result<Self, GpuError> {
-        let _ = rule;
-        Self::open()
-    }
-
-    /// Opens the verifier on the shared device (compiling the kernel on first use).
+    /// Opens a verifier of the default (strict) rule on the shared device (compiling the
+    /// kernel on first use). Same as `open_with_rule(SignatureRule::Strict)`.
     ///
     /// # Errors
     /// [`GpuError`] when no adapter exists or the kernel fails to build.
     pub fn open() -> Result<Self, GpuError> {
+        Self::open_with_rule(SignatureRule::Strict)
+    }
+
+    /// Opens a verifier of `rule` on the shared device (compiling the kernel on first use;
+    /// both rules share the one kernel, so a second verifier of either rule compiles
+    /// nothing).
+    ///
+    /// # Errors
+    /// [`GpuError`] when no adapter exists or the kernel fails to build.
+    pub fn open_with_rule(rule: SignatureRule) -> Result<Self, GpuError> {
         let device = Device::open()?;
         let ctx = Arc::clone(&device.kernel.ctx);
         let preferred = if ctx.is_software() {
@@ -472,6 +511,7 @@ impl GpuSigVerifier {
         };
         let mut this = Self {
             device: Mutex::new(device),
+            rule,
             timeout: TimeoutCell::new(ctx.default_timeout()),
             chunk_size: preferred,
             max_chunk: 1,
@@ -490,6 +530,13 @@ impl GpuSigVerifier {
         self.max_chunk = by_groups.min(by_items).max(1);
         self.chunk_size = self.chunk_size.clamp(1, self.max_chunk);
         self.max_chunk_msg_bytes = binding.saturating_sub(4);
+    }
+
+    /// Sets the signature rule of this verifier's batches (the kernel is shared; nothing
+    /// is compiled).
+    pub fn with_rule(mut self, rule: SignatureRule) -> Self {
+        self.rule = rule;
+        self
     }
 
     /// Sets the number of signatures per GPU submission (clamped to the device limits).
@@ -580,6 +627,10 @@ impl SigVerifier for GpuSigVerifier {
         "gpu"
     }
 
+    fn rule(&self) -> SignatureRule {
+        self.rule
+    }
+
     fn max_message_len(&self) -> usize {
         MAX_MESSAGE_BYTES.min(self.max_chunk_msg_bytes.saturating_sub(4))
     }
@@ -599,7 +650,7 @@ impl SigVerifier for GpuSigVerifier {
             // next one tries again
             *device = Device::open().map_err(failure)?;
         }
-        let result = device.run(items, chunks, out, timeout);
+        let result = device.run(items, chunks, out, timeout, self.rule);
         if result.is_err() && !device.kernel.ctx.check_lost() {
             // the device lives on: new buffers (a timed-out batch may still hold the old
             // ones); a lost device is replaced whole at the next batch
@@ -614,7 +665,20 @@ impl SigVerifier for GpuSigVerifier {
 
 #[cfg(test)]
 mod tests {
-    use super::{trim, STAGING_KEEP_WORDS};
+    use super::{rule_word, trim, SignatureRule, STAGING_KEEP_WORDS};
+
+    #[test]
+    fn rule_words_match_the_kernel_constants() {
+        let wgsl = include_str!("../../../shaders/ed25519_verify.wgsl");
+        for rule in SignatureRule::ALL {
+            let name = match rule {
+                SignatureRule::Strict => "RULE_STRICT",
+                SignatureRule::Cofactored => "RULE_COFACTORED",
+            };
+            let decl = format!("const {name}: u32 = {}u;", rule_word(rule));
+            assert!(wgsl.contains(&decl), "shader lacks `{decl}`");
+        }
+    }
 
     #[test]
     fn staging_gives_back_a_peak_but_keeps_a_working_size() {
