@@ -123,32 +123,42 @@ fn verify_sigs_rule_flag_gives_each_rules_verdicts() {
                 + "\n"
         })
         .collect();
+    // the GPU kernel too wherever an adapter exists (lavapipe in CI, where it must)
+    let mut backends = vec!["cpu"];
+    if std::env::var("CI").is_ok_and(|v| v == "true")
+        || txpipe::gpu::adapter_is_software().is_some()
+    {
+        backends.push("gpu");
+    }
     let mut differ = 0;
-    for (rule, verdict) in [
-        (
-            "strict",
-            txpipe::sigverify::reference_verify as fn(&[u8; 32], &[u8], &[u8; 64]) -> bool,
-        ),
-        ("cofactored", sig_cases::cofactored_reference),
-    ] {
-        let (code, lines, stderr) = txpipe(
-            &["verify-sigs", "--backend", "cpu", "--rule", rule],
-            input.as_bytes(),
-        );
-        assert_eq!(code, 0, "{stderr}");
-        assert!(stderr.contains(&format!("rule={rule}")), "{stderr}");
-        assert_eq!(lines.len(), cases.len());
-        for (c, line) in cases.iter().zip(&lines) {
-            let want = verdict(&c.pubkey, &c.message, &c.signature);
-            assert_eq!(line["valid"], want, "{rule}: {line}");
-            if rule == "cofactored" {
-                differ += usize::from(
-                    want != txpipe::sigverify::reference_verify(
-                        &c.pubkey,
-                        &c.message,
-                        &c.signature,
-                    ),
-                );
+    for backend in backends {
+        for (rule, verdict) in [
+            (
+                "strict",
+                txpipe::sigverify::reference_verify as fn(&[u8; 32], &[u8], &[u8; 64]) -> bool,
+            ),
+            ("cofactored", sig_cases::cofactored_reference),
+        ] {
+            let (code, lines, stderr) = txpipe(
+                &["verify-sigs", "--backend", backend, "--rule", rule],
+                input.as_bytes(),
+            );
+            assert_eq!(code, 0, "{stderr}");
+            assert!(stderr.contains(&format!("rule={rule}")), "{stderr}");
+            assert!(stderr.contains(&format!("backend={backend}")), "{stderr}");
+            assert_eq!(lines.len(), cases.len());
+            for (c, line) in cases.iter().zip(&lines) {
+                let want = verdict(&c.pubkey, &c.message, &c.signature);
+                assert_eq!(line["valid"], want, "{backend} {rule}: {line}");
+                if rule == "cofactored" {
+                    differ += usize::from(
+                        want != txpipe::sigverify::reference_verify(
+                            &c.pubkey,
+                            &c.message,
+                            &c.signature,
+                        ),
+                    );
+                }
             }
         }
     }

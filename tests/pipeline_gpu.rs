@@ -91,9 +91,78 @@ fn gpu_pipeline_equals_reference_and_survives_faults() {
     assert!(after.gpu_signatures > before.gpu_signatures);
 }
 
+/// The cofactored rule through the whole pipeline on the GPU: transfers, a quarter of them
+/// signed with a torsion component in R (valid only under this rule), equal the reference
+/// run under the same rule, every signature verified on the GPU.
+fn cofactored_pipeline_on_the_gpu_equals_reference() {
+    use ed25519_dalek::{Signer, SigningKey};
+    use rand::SeedableRng;
+    use txpipe::pipeline::TxOutcome;
+    use txpipe::sigverify::SignatureRule;
+    use txpipe::state::Account;
+    use txpipe::tx::build;
+
+    let key = |i: u64| SigningKey::from_bytes(&[i as u8 + 1; 32]);
+    let pk = |i: u64| key(i).verifying_key().to_bytes();
+    let genesis: Vec<_> = (0..8)
+        .map(|i| (pk(i), Account::new(1_000_000, build::SYSTEM_PROGRAM_ID)))
+        .collect();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(0x376);
+    let block: Vec<Vec<u8>> = (0..48u64)
+        .map(|i| {
+            let message = build::encode_message(&build::system_transfer_message(
+                &pk(i % 8),
+                &pk((i + 3) % 8),
+                1 + i,
+                &[9; 32],
+            ));
+            let signature = if i % 4 == 0 {
+                txpipe::testing::sign_with_torsion(&key(i % 8), &message, &mut rng)
+            } else {
+                key(i % 8).sign(&message).to_bytes()
+            };
+            build::assemble(&[signature], &message)
+        })
+        .collect();
+    let blocks = vec![block[..24].to_vec(), block[24..].to_vec()];
+    let verifier = Arc::new(
+        BackendVerifier::open_with_rule(BackendChoice::Gpu, SignatureRule::Cofactored)
+            .unwrap_or_else(|e| panic!("cofactored GPU verifier: {}", error_chain(&e)))
+            .with_crossover(1),
+    );
+    let config = PipelineConfig {
+        backend: BackendChoice::Gpu,
+        rule: SignatureRule::Cofactored,
+        genesis,
+        verifier: Some(Arc::clone(&verifier)),
+        hasher: Some(Arc::new(
+            BackendHasher::open(BackendChoice::Cpu).expect("cpu hasher"),
+        )),
+        ..PipelineConfig::default()
+    };
+    let (reference, _) = run_reference(&config, &blocks).expect("reference");
+    let (results, metrics) = Pipeline::new(config)
+        .expect("pipeline")
+        .run(blocks)
+        .expect("run");
+    assert_eq!(results, reference);
+    assert!(results
+        .iter()
+        .flat_map(|r| &r.outcomes)
+        .all(|o| *o == TxOutcome::Ok));
+    assert_eq!(metrics.sigverify.gpu_fallbacks, 0);
+    assert_eq!(metrics.sigverify.gpu_signatures, 48);
+}
+
 fn main() -> std::process::ExitCode {
-    gpu_support::run(&[(
-        "gpu_pipeline_equals_reference_and_survives_faults",
-        gpu_pipeline_equals_reference_and_survives_faults,
-    )])
+    gpu_support::run(&[
+        (
+            "gpu_pipeline_equals_reference_and_survives_faults",
+            gpu_pipeline_equals_reference_and_survives_faults,
+        ),
+        (
+            "cofactored_pipeline_on_the_gpu_equals_reference",
+            cofactored_pipeline_on_the_gpu_equals_reference,
+        ),
+    ])
 }
