@@ -102,7 +102,6 @@ fn verify_sigs_agrees_with_dalek_and_reports_bad_lines() {
 }
 
 #[path = "sig_cases/mod.rs"]
-#[allow(dead_code)]
 mod sig_cases;
 
 #[test]

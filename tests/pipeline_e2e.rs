@@ -476,8 +476,7 @@ fn each_signature_rule_end_to_end_equals_its_reference() {
         ))),
         ..cpu_config(genesis.clone())
     })
-    .err()
-    .expect("a strict verifier under a cofactored configuration");
+    .expect_err("a strict verifier under a cofactored configuration");
     assert!(err.to_string().contains("rule"), "{err}");
 
     // a GPU part of another rule is never trusted: its batches fall back to the CPU

@@ -11,7 +11,6 @@
 //! size adapts to the failure rate, so runs at several shares exercise several sizes).
 
 #[path = "sig_cases/mod.rs"]
-#[allow(dead_code)]
 mod sig_cases;
 
 use proptest::prelude::*;

@@ -27,9 +27,14 @@ use key_cache::{DecodedKey, KeyCache};
 /// signatures over the rayon pool costs more than it saves.
 const MIN_PARALLEL: usize = 16;
 
-/// Signatures per unit of parallel work: one shared inversion (strict) or a few batches
-/// (cofactored) each.
-const CHUNK: usize = 128;
+/// Signatures per unit of parallel work, at most: one shared inversion (strict; past ~100
+/// the shared inversion saves nothing more) or a few of the largest batches (cofactored).
+const fn max_chunk(rule: SignatureRule) -> usize {
+    match rule {
+        SignatureRule::Strict => 128,
+        SignatureRule::Cofactored => 4 * cofactored::MAX_BATCH,
+    }
+}
 
 /// `s` as a scalar when `s < l` (the canonical-scalar rule of both rules).
 fn canonical_scalar(signature: &[u8; 64]) -> Option<Scalar> {
@@ -129,9 +134,12 @@ impl CpuVerifier {
         if items.len() < MIN_PARALLEL {
             self.chunk(items, out);
         } else {
-            // chunks small enough that every thread gets several
+            // chunks small enough that every thread gets a few
             let threads = rayon::current_num_threads().max(1);
-            let size = items.len().div_ceil(threads * 4).clamp(8, CHUNK);
+            let size = items
+                .len()
+                .div_ceil(threads * 2)
+                .clamp(8, max_chunk(self.rule));
             items
                 .par_chunks(size)
                 .zip(out.par_chunks_mut(size))
