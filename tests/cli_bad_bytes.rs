@@ -3,44 +3,16 @@
 //! good line's verdict, and exit status 0. And the packets Agave drops for too many
 //! instructions or too many accounts in one instruction are rejected with their own kinds.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "cli_support/mod.rs"]
+mod cli_support;
 
 use base64::Engine;
+use cli_support::{json_lines, run, sig_line};
 use ed25519_dalek::SigningKey;
-use serde_json::Value;
 use sha2::Digest;
 use txpipe::testing;
 use txpipe::tx::build::{self, InstructionSpec, MessageSpec};
 use txpipe::tx::{MessageHeader, Version};
-
-fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_txpipe"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run txpipe");
-    let mut pipe = child.stdin.take().unwrap();
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("output is UTF-8"),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json_lines(out: &str) -> Vec<Value> {
-    out.lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect()
-}
 
 /// Garbage lines: none is UTF-8, none contains a newline.
 const GARBAGE: &[&[u8]] = &[
@@ -112,18 +84,7 @@ fn verify_txs_garbage_between_good_lines() {
 #[test]
 fn verify_sigs_garbage_between_good_lines() {
     let cases = testing::adversarial(40, 18);
-    let good: Vec<Vec<u8>> = cases
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "pubkey": hex::encode(c.pubkey),
-                "message": hex::encode(&c.message),
-                "signature": hex::encode(c.signature),
-            })
-            .to_string()
-            .into_bytes()
-        })
-        .collect();
+    let good: Vec<Vec<u8>> = cases.iter().map(|c| sig_line(c).into_bytes()).collect();
     let (input, plan) = mix(&good);
     let (code, out, err) = run(&["verify-sigs", "--backend", "cpu"], &input);
     assert_eq!(code, 0, "{err}");

@@ -1,33 +1,17 @@
 //! The `verify-sigs` and `verify-txs` commands end to end, on input they have never seen.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "cli_support/mod.rs"]
+mod cli_support;
 
 use base64::Engine;
+use cli_support::{json_lines, run, sig_line};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 use txpipe::testing;
 
 fn txpipe(args: &[&str], stdin: &[u8]) -> (i32, Vec<Value>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_txpipe"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run txpipe");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let lines = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
-    (
-        out.status.code().unwrap_or(-1),
-        lines,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (code, out, err) = run(args, stdin);
+    (code, json_lines(&out), err)
 }
 
 #[test]
@@ -110,18 +94,7 @@ fn verify_sigs_rule_flag_gives_each_rules_verdicts() {
     let mut cases =
         testing::load_cctv(&testing::vectors_dir().join("cctv_ed25519vectors.json")).unwrap();
     cases.extend(testing::adversarial(400, 0x0376));
-    let input: String = cases
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "pubkey": hex::encode(c.pubkey),
-                "message": hex::encode(&c.message),
-                "signature": hex::encode(c.signature),
-            })
-            .to_string()
-                + "\n"
-        })
-        .collect();
+    let input: String = cases.iter().map(|c| sig_line(c) + "\n").collect();
     // the GPU kernel too wherever an adapter exists (lavapipe in CI, where it must)
     let mut backends = vec!["cpu"];
     if std::env::var("CI").is_ok_and(|v| v == "true")

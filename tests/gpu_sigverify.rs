@@ -268,10 +268,13 @@ fn adversarial_generator_agrees() {
 
 fn sha512_block_edges_agree() {
     let _serial = serial();
-    let gpu = gpu();
-    let mut rng = ChaCha20Rng::seed_from_u64(7);
-    // R || A is 64 bytes: message lengths putting R || A || M at 111/112/127/128 and
-    // 239/240/255/256 bytes, and the largest packet.
+    check_all(gpu().as_ref(), &block_edge_cases(7), "block edges");
+}
+
+/// A valid and a random case for each message length putting R || A || M (R || A is 64
+/// bytes) at 111/112/127/128 and 239/240/255/256 bytes, and the largest packet.
+fn block_edge_cases(seed: u64) -> Vec<SigCase> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut cases = Vec::new();
     for len in [
         0, 1, 3, 4, 46, 47, 48, 49, 63, 64, 65, 174, 175, 176, 177, 191, 192, 1231, 1232,
@@ -279,7 +282,17 @@ fn sha512_block_edges_agree() {
         cases.push(signed(&mut rng, len));
         cases.push(random_case(&mut rng, len));
     }
-    check_all(gpu.as_ref(), &cases, "block edges");
+    cases
+}
+
+/// `size` random cases with messages of 0..=1232 bytes.
+fn random_batch(rng: &mut ChaCha20Rng, size: usize) -> Vec<SigCase> {
+    (0..size)
+        .map(|_| {
+            let len = rng.gen_range(0..=1232);
+            random_case(rng, len)
+        })
+        .collect()
 }
 
 fn random_batches_agree() {
@@ -287,12 +300,7 @@ fn random_batches_agree() {
     let gpu = gpu();
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     for size in [1usize, 63, 64, 65, 2000] {
-        let cases: Vec<SigCase> = (0..size)
-            .map(|_| {
-                let len = rng.gen_range(0..=1232);
-                random_case(&mut rng, len)
-            })
-            .collect();
+        let cases = random_batch(&mut rng, size);
         check_all(gpu.as_ref(), &cases, &format!("random batch of {size}"));
     }
 }
@@ -348,15 +356,11 @@ fn cofactored_adversarial_generator_agrees() {
 
 fn cofactored_sha512_block_edges_agree() {
     let _serial = serial();
-    let mut rng = ChaCha20Rng::seed_from_u64(17);
-    let mut cases = Vec::new();
-    for len in [
-        0, 1, 3, 4, 46, 47, 48, 49, 63, 64, 65, 174, 175, 176, 177, 191, 192, 1231, 1232,
-    ] {
-        cases.push(signed(&mut rng, len));
-        cases.push(random_case(&mut rng, len));
-    }
-    check_cofactored(gpu_cofactored().as_ref(), &cases, "block edges");
+    check_cofactored(
+        gpu_cofactored().as_ref(),
+        &block_edge_cases(17),
+        "block edges",
+    );
 }
 
 fn cofactored_random_batches_agree() {
@@ -364,12 +368,7 @@ fn cofactored_random_batches_agree() {
     let gpu = gpu_cofactored();
     let mut rng = ChaCha20Rng::seed_from_u64(18);
     for size in [1usize, 63, 64, 65, 1000] {
-        let cases: Vec<SigCase> = (0..size)
-            .map(|_| {
-                let len = rng.gen_range(0..=1232);
-                random_case(&mut rng, len)
-            })
-            .collect();
+        let cases = random_batch(&mut rng, size);
         check_cofactored(gpu.as_ref(), &cases, &format!("random batch of {size}"));
     }
 }

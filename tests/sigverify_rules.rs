@@ -212,26 +212,6 @@ fn the_rules_differ_both_ways() {
     );
 }
 
-/// Categories of the adversarial generator, drawn by index.
-const CATEGORIES: [&str; 16] = [
-    "valid",
-    "valid",
-    "valid",
-    "valid_block_edge",
-    "small_order_a",
-    "small_order_r",
-    "mixed_order_a",
-    "mixed_order_r",
-    "non_canonical_a",
-    "non_canonical_r",
-    "s_plus_l",
-    "s_high_bits",
-    "off_curve_r",
-    "bit_flip",
-    "wrong_key",
-    "random_bytes",
-];
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -240,7 +220,7 @@ proptest! {
     #[test]
     fn batched_cofactored_equals_single(
         seed in any::<u64>(),
-        picks in prop::collection::vec((0usize..100, 0usize..CATEGORIES.len()), 1..300),
+        picks in prop::collection::vec((0usize..100, 0usize..testing::CATEGORIES.len()), 1..300),
         valid_share in 0usize..=100,
     ) {
         use rand::SeedableRng;
@@ -248,7 +228,7 @@ proptest! {
         let cases: Vec<SigCase> = picks
             .iter()
             .map(|&(roll, cat)| {
-                let category = if roll < valid_share { "valid" } else { CATEGORIES[cat] };
+                let category = if roll < valid_share { "valid" } else { testing::CATEGORIES[cat] };
                 testing::case(category, &mut rng)
             })
             .collect();

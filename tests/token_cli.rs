@@ -2,9 +2,12 @@
 //! JSON says which mix) and `replay --fund` over the shipped real transactions (no
 //! transaction whose programs txpipe runs stops as unsupported; the others name theirs).
 
+#[path = "cli_support/mod.rs"]
+mod cli_support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::process::{Command, Stdio};
+
+use cli_support::run;
 
 use serde_json::Value;
 use txpipe::execute::token::TOKEN_2022_PROGRAM_ID;
@@ -15,28 +18,8 @@ use txpipe::execute::{
 use txpipe::tx::{base58, TransactionView};
 
 fn txpipe(args: &[&str], stdin: Option<&[u8]>) -> (String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_txpipe"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run txpipe");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("wait");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "txpipe {args:?}: {stderr}");
+    let (code, stdout, stderr) = run(args, stdin.unwrap_or_default());
+    assert_eq!(code, 0, "txpipe {args:?}: {stderr}");
     (stdout, stderr)
 }
 

@@ -2,7 +2,7 @@
 //! transaction over it: shared by the token, ATA and memo tests.
 #![allow(dead_code)]
 
-use txpipe::execute::token::{AccountState, Mint, Multisig, TokenAccount, MAX_SIGNERS};
+use txpipe::execute::token::{Mint, Multisig, TokenAccount, MAX_SIGNERS};
 use txpipe::execute::{
     rent, ExecConfig, ExecTx, Executor, InstructionError, ProgramRegistry, TxError, TxResult,
     TOKEN_PROGRAM_ID,
@@ -49,13 +49,7 @@ pub fn mint(
 
 /// An initialized token account.
 pub fn holding(mint: Pubkey, owner: Pubkey, amount: u64) -> TokenAccount {
-    TokenAccount {
-        mint,
-        owner,
-        amount,
-        state: AccountState::Initialized,
-        ..TokenAccount::default()
-    }
+    TokenAccount::initialized(mint, owner, amount)
 }
 
 /// The account holding token account `a`.

@@ -170,14 +170,7 @@ impl TokenProgram {
 
     /// The account data of an initialized, non-native token account.
     pub fn account_data(mint: Pubkey, owner: Pubkey, amount: u64) -> Vec<u8> {
-        TokenAccount {
-            mint,
-            owner,
-            amount,
-            state: AccountState::Initialized,
-            ..TokenAccount::default()
-        }
-        .pack()
+        TokenAccount::initialized(mint, owner, amount).pack()
     }
 }
 

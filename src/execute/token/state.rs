@@ -179,6 +179,17 @@ impl TokenAccount {
     /// Packed length.
     pub const LEN: usize = 165;
 
+    /// An initialized, non-native account holding `amount` of `mint` for `owner`.
+    pub fn initialized(mint: Pubkey, owner: Pubkey, amount: u64) -> Self {
+        Self {
+            mint,
+            owner,
+            amount,
+            state: AccountState::Initialized,
+            ..Self::default()
+        }
+    }
+
     /// Decodes `data` whether initialized or not (`Pack::unpack_unchecked`).
     ///
     /// # Errors
