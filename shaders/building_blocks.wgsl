@@ -13,9 +13,9 @@
 // 9   a, b (16)                                 8: a + b
 // 10  a, b (16)                                 8: a - b
 // 11  s (8)                                     1: s < l
+// Op 7 uses `state` and `tables` as the verifier does (params.stride >= count).
 
-fn store8(offset: u32, w_in: array<u32, 8>) {
-    var w = w_in;
+fn store8(offset: u32, w: array<u32, 8>) {
     for (var i = 0u; i < 8u; i++) {
         out[offset + i] = w[i];
     }
@@ -27,58 +27,44 @@ fn building_blocks_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= params.count) {
         return;
     }
-    fr_init();
     switch params.op {
         case 1u: {
             let base = i * ITEM_WORDS;
-            var h = sha512_digest(i, params.pre, params.pre + items[base + 25u]);
+            let h = sha512_digest(i, params.pre, params.pre + items[base + 25u]);
             for (var j = 0u; j < 16u; j++) {
                 out[i * 16u + j] = h[j];
             }
         }
         case 2u, 3u, 4u, 9u, 10u: {
-            FR[R_T0] = fe_from_words(load8(i * 16u));
-            FR[R_T1] = fe_from_words(load8(i * 16u + 8u));
-            var p = P_T_MUL;
+            let a = fe_from_words(load8(i * 16u));
+            let b = fe_from_words(load8(i * 16u + 8u));
+            var r = fe_mul(a, b);
             switch params.op {
-                case 3u: { p = P_T_SQ; }
-                case 4u: { p = P_T_INV; }
-                case 9u: { p = P_T_ADD; }
-                case 10u: { p = P_T_SUB; }
+                case 3u: { r = fe_sq(a); }
+                case 4u: { r = fe_chain(a, 5u, true); }
+                case 9u: { r = fe_add(a, b); }
+                case 10u: { r = fe_sub(a, b); }
                 default: {}
             }
-            vm_exec(p);
-            store8(i * 8u, fe_to_words(FR[R_T2]));
+            store8(i * 8u, fe_to_words(r));
         }
         case 5u: {
-            FR[R_U] = fe_from_words(load8(i * 16u));
-            FR[R_V] = fe_from_words(load8(i * 16u + 8u));
-            vm_exec(P_SQRT_RATIO);
-            out[i * 9u] = sqrt_select(0u);
-            store8(i * 9u + 1u, fe_to_words(FR[R_PX]));
+            let root = sqrt_ratio_i(fe_from_words(load8(i * 16u)), fe_from_words(load8(i * 16u + 8u)));
+            out[i * 9u] = select(0u, 1u, root.ok);
+            store8(i * 9u + 1u, fe_to_words(root.r));
         }
-        case 6u, 7u: {
-            let wpi = select(8u, 24u, params.op == 7u);
-            let ok = ge_decompress(load8(i * wpi), P_DEC_FIN);
-            let small = p_is_identity();
-            if (params.op == 7u) {
-                // N = P (not negated) for [k]P + [s]B.
-                FR[R_NX] = FR[R_CA];
-                FR[R_NY] = FR[R_CB];
-                FR[R_NZ] = FR[R_CZ];
-                FR[R_NT] = FR[R_CT];
-                ge_double_scalar_mul(load8(i * 24u + 8u), load8(i * 24u + 16u));
-                out[i * 9u] = ok;
-                store8(i * 9u + 1u, p_compress());
-            } else {
-                FR[R_PX] = FR[R_CA];
-                FR[R_PY] = FR[R_CB];
-                FR[R_PZ] = FR[R_CZ];
-                FR[R_PT] = FR[R_CT];
-                out[i * 10u] = ok;
-                out[i * 10u + 1u] = select(0u, 1u, small);
-                store8(i * 10u + 2u, p_compress());
-            }
+        case 6u: {
+            let dec = decompress(load8(i * 8u));
+            out[i * 10u] = select(0u, 1u, dec.ok);
+            out[i * 10u + 1u] = select(0u, 1u, pt_is_small_order(dec.p));
+            store8(i * 10u + 2u, pt_compress(dec.p));
+        }
+        case 7u: {
+            let dec = decompress(load8(i * 24u));
+            build_table(i, dec.p);
+            store_digits(i, load8(i * 24u + 8u), load8(i * 24u + 16u));
+            out[i * 9u] = select(0u, 1u, dec.ok);
+            store8(i * 9u + 1u, pt_compress(ladder(i)));
         }
         case 8u: {
             var d: array<u32, 16>;

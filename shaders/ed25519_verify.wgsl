@@ -1,20 +1,30 @@
-// ed25519 verification, one signature per invocation, under one of two rules chosen by
-// `params.rule` (a uniform: one pipeline serves both):
+// ed25519 verification, one signature per invocation, in four dispatches (each its own
+// pipeline: smaller units to compile, less register pressure), under one of two rules
+// chosen by `params.rule` (a uniform: the same pipelines serve both):
 //   RULE_STRICT (0), exactly the acceptance of ed25519-dalek 2.2.0 `verify_strict`:
-//     s < l; A and R decompress (curve25519-dalek rules, so y >= p is accepted); neither
-//     has small order; k = SHA-512(R || A || M) mod l;
-//     valid iff compress([k](-A) + [s]B) == R byte for byte.
+//     s < l; A decompresses (curve25519-dalek rules, so y >= p is accepted) and has no small
+//     order; k = SHA-512(R || A || M) mod l; R' = [k](-A) + [s]B;
+//     valid iff compress(R') == R byte for byte and R' has no small order.
+//   This is dalek's verdict without decompressing R. dalek decompresses R, rejects when it
+//   fails or R has small order, and accepts iff compress(R') equals R's bytes. If the bytes
+//   differ, both reject. If they are equal, R is the canonical encoding compress(R') of the
+//   point R', so R decompresses (to R' itself: decompression inverts compression on curve
+//   points), and "R has small order" is "R' has small order": both verdicts are the same.
+//   (The CPU's strict fast path, src/sigverify/cpu/strict.rs, rests on the same argument.)
 //   RULE_COFACTORED (1), SIMD-0376 as amended: A and R are canonical encodings (the 255-bit
-//     y < p; with decompression and the small-order test below this is "decodes and
-//     re-encodes to the same bytes", since x = 0 only for y = +-1, both of small order);
-//     s < l; neither has small order; k as above, over the bytes as given;
-//     valid iff [8]([k](-A) + [s]B - R) is the identity. The kernel computes
-//     [16]([k](-A) + [s]B - R) in affine coordinates (the existing ADD_PQ, DBL4 and
-//     AFFINE programs in a row) and compares its encoding, from fully reduced
-//     coordinates, with the identity's (x = 0, y = 1): [16]X = 0 iff [8]X = 0, since the
-//     group has order 8l with l odd.
-// Both rules share everything up to R' = [k](-A) + [s]B, and the interpreter call sites:
-// the cofactored rule selects other program ranges, so it adds almost no code to compile.
+//     y < p; with decompression and the small-order test this is "decodes and re-encodes to
+//     the same bytes", since x = 0 only for y = +-1, both of small order); s < l; neither
+//     has small order; k as above, over the bytes as given;
+//     valid iff [8]([k](-A) + [s]B - R) is the identity, tested projectively (X = 0, Y = Z).
+//
+// Stages (host: one command buffer, four dispatches over the same bindings):
+//   hash_main    s < l; k = SHA-512(R || A || M) mod l; signed radix-16 digits of k and s.
+//   decode_main  A (and R, cofactored) decoded and checked; the table [1..8](-A) (and
+//                cached(-R)) into `tables`.
+//   ladder_main  R' = [k](-A) + [s]B: 63 x 4 doublings, 2 x 64 signed-digit additions.
+//   finish_main  the rule's final test; one verdict byte per signature.
+// Per-signature state lives in `state` and `tables`, interleaved (word w of signature i at
+// w * stride + i) so the invocations of a warp touch consecutive words.
 //
 // Items: ITEM_WORDS u32 per signature: A (8 words), R (8), s (8), message offset in words
 // into `msgs`, message length in bytes. Messages start on word boundaries.
@@ -29,19 +39,41 @@ struct Params {
     pre: u32,
     // RULE_STRICT or RULE_COFACTORED (the verification kernel only).
     rule: u32,
+    // interleaving stride of `state` and `tables` (>= count)
+    stride: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 const RULE_STRICT: u32 = 0u;
 const RULE_COFACTORED: u32 = 1u;
 
+// state words: flags (bit 0: still valid), digits (16 words of k's, 16 of s's), R'.
+const ST_FLAGS: u32 = 0u;
+const ST_DIGITS: u32 = 1u;
+const ST_RPRIME: u32 = 33u;
+const STATE_WORDS: u32 = 113u;
+// tables: 9 cached points of 80 words: [1..8] of the variable point, then cached(-R).
+const TABLE_ENTRY_WORDS: u32 = 80u;
+const TABLE_NEG_R: u32 = 8u;
+const TABLE_WORDS: u32 = 720u;
+
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> items: array<u32>;
 @group(0) @binding(2) var<storage, read> msgs: array<u32>;
-@group(0) @binding(3) var<storage, read> base_table: array<u32>;
+@group(0) @binding(3) var<storage, read> consts: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
+@group(0) @binding(5) var<storage, read_write> state: array<u32>;
+@group(0) @binding(6) var<storage, read_write> tables: array<u32>;
 
 // l = 2^252 + 27742317777372353535851937790883648493 in 16-bit limbs.
 const SC_L: array<u32, 16> = array<u32, 16>(0xd3edu, 0x5cf5u, 0x631au, 0x5812u, 0x9cd6u, 0xa2f7u, 0xf9deu, 0x14deu, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0x1000u);
+
+// Round constant t of SHA-512 (hi, lo), from `consts` (after the base table).
+fn sha512_k(t: u32) -> vec2<u32> {
+    return vec2<u32>(consts[CONST_SHA512_K + 2u * t], consts[CONST_SHA512_K + 2u * t + 1u]);
+}
 
 // The q-th little-endian word of the hashed input: `pre` bytes of R || A (64 or 0), then
 // the message of item `item`.
@@ -57,21 +89,14 @@ fn sha_input_word(item: u32, pre: u32, q: u32) -> u32 {
 }
 
 fn load8(offset: u32) -> array<u32, 8> {
-    var w: array<u32, 8>;
-    for (var i = 0u; i < 8u; i++) {
-        w[i] = items[offset + i];
-    }
-    return w;
+    return array<u32, 8>(items[offset], items[offset + 1u], items[offset + 2u], items[offset + 3u],
+        items[offset + 4u], items[offset + 5u], items[offset + 6u], items[offset + 7u]);
 }
 
-fn eq8(a_in: array<u32, 8>, b_in: array<u32, 8>) -> bool {
-    var a = a_in;
-    var b = b_in;
-    var diff = 0u;
-    for (var i = 0u; i < 8u; i++) {
-        diff = diff | (a[i] ^ b[i]);
-    }
-    return diff == 0u;
+fn eq8(a: array<u32, 8>, b: array<u32, 8>) -> bool {
+    let d = (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])
+        | (a[4] ^ b[4]) | (a[5] ^ b[5]) | (a[6] ^ b[6]) | (a[7] ^ b[7]);
+    return d == 0u;
 }
 
 // s < l (Scalar::from_canonical_bytes).
@@ -118,56 +143,142 @@ fn sc_reduce512(d_in: array<u32, 16>) -> array<u32, 8> {
     return w;
 }
 
-fn verify_one(i: u32, cofactored: bool) -> u32 {
+// The signed radix-16 digits of k and s into the state of signature i.
+fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {
+    let kd = radix16(k);
+    let sd = radix16(s);
+    for (var j = 0u; j < 16u; j++) {
+        state[(ST_DIGITS + j) * params.stride + i] = kd[j];
+        state[(ST_DIGITS + 16u + j) * params.stride + i] = sd[j];
+    }
+}
+
+// The table [1..8]P of signature i, in cached form.
+fn build_table(i: u32, p: Ext) {
+    let c = pt_cached(p);
+    table_store_cached(0u, i, c);
+    var acc = p;
+    for (var j = 1u; j < 8u; j++) {
+        acc = pt_add(acc, c);
+        table_store_cached(j, i, pt_cached(acc));
+    }
+}
+
+// [k]P + [s]B from the digits in the state and the table of P, by interleaved signed
+// 4-bit windows (Straus), variable time (inputs are public): 252 doublings and at most
+// 64 + 64 additions; a zero digit adds nothing.
+fn ladder(i: u32) -> Ext {
+    var p = EXT_IDENTITY;
+    for (var n = 64u; n > 0u; n--) {
+        let w = n - 1u;
+        if (w != 63u) {
+            for (var r = 0u; r < 4u; r++) {
+                p = pt_dbl(p, r == 3u);
+            }
+        }
+        for (var half = 0u; half < 2u; half++) {
+            let word = state[(ST_DIGITS + 16u * half + (w >> 2u)) * params.stride + i];
+            let d = digit_of(word, w);
+            if (d != 0) {
+                let e = u32(abs(d)) - 1u;
+                var q: Cached;
+                if (half == 0u) {
+                    q = table_load_cached(e, i);
+                } else {
+                    q = base_load_cached(e);
+                }
+                if (d < 0) {
+                    q = cached_neg(q);
+                }
+                p = pt_add(p, q);
+            }
+        }
+    }
+    return p;
+}
+
+@compute @workgroup_size(64)
+fn hash_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= params.count) {
+        return;
+    }
     let base = i * ITEM_WORDS;
-    let s_w = load8(base + 16u);
-    if (!sc_is_canonical(s_w)) {
-        return 0u;
+    let s = load8(base + 16u);
+    var flags = 0u;
+    if (sc_is_canonical(s)) {
+        let digest = sha512_digest(i, 64u, 64u + items[base + 25u]);
+        store_digits(i, sc_reduce512(digest), s);
+        flags = 1u;
     }
-    fr_init();
-    // R (words 8..16) then A (words 0..8): both must decode and not have small order
-    // (cofactored: and be canonical). A last, so N = -A afterwards. The cofactored rule
-    // keeps cached(-R) from R's decompression in TBL entry 0.
-    for (var j = 0u; j < 2u; j++) {
+    state[ST_FLAGS * params.stride + i] = flags;
+}
+
+@compute @workgroup_size(64)
+fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= params.count || state[ST_FLAGS * params.stride + i] == 0u) {
+        return;
+    }
+    let cofactored = params.rule == RULE_COFACTORED;
+    let base = i * ITEM_WORDS;
+    // Cofactored: R (words 8..16) first, then A (words 0..8). Strict: A only.
+    var ok = true;
+    for (var j = select(1u, 0u, cofactored); j < 2u; j++) {
         let w = load8(base + 8u - 8u * j);
-        if (cofactored && !y_is_canonical(w)) {
-            return 0u;
+        let dec = decompress(w);
+        if ((cofactored && !y_is_canonical(w)) || !dec.ok || pt_is_small_order(dec.p)) {
+            ok = false;
+            break;
         }
-        let keep = cofactored && j == 0u;
-        if (ge_decompress(w, select(P_DEC_FIN, P_DEC_FIN_SAVE_NEG, keep)) == 0u
-            || p_is_identity()) {
-            return 0u;
-        }
-        if (keep) {
-            store_q_to_table(0u);
+        if (j == 0u) {
+            table_store_cached(TABLE_NEG_R, i, cached_neg(pt_cached(dec.p)));
+        } else {
+            build_table(i, pt_neg(dec.p));
         }
     }
-    let digest = sha512_digest(i, 64u, 64u + items[base + 25u]);
-    let k = sc_reduce512(digest);
-    ge_double_scalar_mul(k, s_w);
-    // P = R'. Strict: its encoding must be R's bytes. Cofactored: P = [16](R' - R), whose
-    // encoding must be the identity's.
-    var expect = load8(base + 8u);
-    if (cofactored) {
-        load_q_from_table(0u);
-        expect = array<u32, 8>(1u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+    if (!ok) {
+        state[ST_FLAGS * params.stride + i] = 0u;
     }
-    vm_exec(select(P_AFFINE, P_COFACTOR, cofactored));
-    return select(0u, 1u, eq8(affine_encoding(), expect));
+}
+
+@compute @workgroup_size(64)
+fn ladder_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= params.count || state[ST_FLAGS * params.stride + i] == 0u) {
+        return;
+    }
+    state_store_ext(ST_RPRIME, i, ladder(i));
 }
 
 // Verdicts of one workgroup, packed four to a word (one byte per signature) on the way out.
 var<workgroup> wg_verdicts: array<u32, 64>;
 
+fn finish_one(i: u32) -> u32 {
+    if (state[ST_FLAGS * params.stride + i] == 0u) {
+        return 0u;
+    }
+    var p = state_load_ext(ST_RPRIME, i);
+    if (params.rule == RULE_COFACTORED) {
+        // [8](R' - R) is the identity
+        p = pt_add(p, table_load_cached(TABLE_NEG_R, i));
+        return select(0u, 1u, pt_is_small_order(p));
+    }
+    if (!eq8(pt_compress(p), load8(i * ITEM_WORDS + 8u))) {
+        return 0u;
+    }
+    return select(1u, 0u, pt_is_small_order(p));
+}
+
 @compute @workgroup_size(64)
-fn verify_main(
+fn finish_main(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let i = gid.x;
     var v = 0u;
     if (i < params.count) {
-        v = verify_one(i, params.rule == RULE_COFACTORED);
+        v = finish_one(i);
     }
     wg_verdicts[lid] = v;
     // uniform control flow: every invocation of the workgroup reaches the barrier

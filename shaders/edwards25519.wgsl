@@ -1,193 +1,125 @@
 // The twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 over GF(2^255 - 19) (edwards25519):
-// extended coordinates (X : Y : Z : T), the complete formulas of Hisil-Wong-Carter-Dawson
-// (as in ref10 and curve25519-dalek), decompression with curve25519-dalek's exact
-// acceptance, compression, and the double-scalar multiplication of verification.
-//
-// Field work runs as short programs (ed25519_programs.wgsl, assembled by gen_programs.py)
-// on a register file `FR`, interpreted by `vm_exec`: drivers inline every WGSL call, and
-// one small interpreter compiles in seconds where straight-line formulas took minutes.
-//
-// Needs `base_table` (16 multiples j*B of the base point in cached form, Z = 1), declared
-// by the kernel that includes this file.
+// decompression with curve25519-dalek's exact acceptance, compression, the small-order test,
+// and the signed radix-16 digits of the double-scalar multiplication. The point formulas
+// (pt_dbl, pt_add, pt_cached, cached_neg) are generated straight-line code in
+// curve25519_formulas.wgsl; the field arithmetic is in field25519.wgsl.
 
-var<private> FR: array<Fe, NUM_REGS>;
-// Cached multiples j*P of the variable point: entry j in TBL[4j .. 4j+4] (Y+X, Y-X, Z, 2dT),
-// j = 1..15. Entry 0 (the identity) is never added, so the double-scalar multiplication
-// leaves it alone: the cofactored rule keeps cached(-R) there (see ed25519_verify.wgsl).
-var<private> TBL: array<Fe, 64>;
+const EXT_IDENTITY: Ext = Ext(FE_ZERO, FE_ONE, FE_ONE, FE_ZERO);
 
-fn fr_init() {
-    FR[R_ZERO] = fe_zero();
-    FR[R_ONE] = fe_one();
-    FR[R_D] = FE_D;
-    FR[R_D2] = FE_D2;
-    FR[R_SQRT_M1] = FE_SQRT_M1;
+// a == b (mod p).
+fn fe_eq(a: Fe, b: Fe) -> bool {
+    let d = fe_freeze(fe_sub(a, b));
+    return (d[0] | d[1] | d[2] | d[3] | d[4] | d[5] | d[6] | d[7] | d[8] | d[9] | d[10] | d[11] | d[12] | d[13] | d[14] | d[15] | d[16] | d[17] | d[18] | d[19]) == 0u;
 }
 
-// Runs program `p` = (first instruction, length).
-fn vm_exec(p: vec2<u32>) {
-    for (var pc = p.x; pc < p.x + p.y; pc++) {
-        let ins = PROGRAM[pc];
-        let op = ins.x & 15u;
-        var x = FR[ins.z];
-        let y = FR[ins.w];
-        if (op == 0u) {
-            // x^(2^n) * y: n squarings, then one product (one multiply site).
-            let n = ins.x >> 4u;
-            for (var k = 0u; k <= n; k++) {
-                var m = y;
-                if (k < n) {
-                    m = x;
-                }
-                x = fe_mul(x, m);
-            }
-        } else {
-            x = fe_addsub(x, y, op == 2u);
-        }
-        FR[ins.y] = x;
-    }
+// The low bit of the canonical value ("negative" in RFC 8032 / curve25519-dalek).
+fn fe_is_negative(a: Fe) -> bool {
+    let f = fe_freeze(a);
+    return (f[0] & 1u) == 1u;
 }
 
-// After P_SQRT_RATIO: curve25519-dalek's choice of root (R or R*sqrt(-1), then the
-// nonnegative one), negated when `sign` is 1; the result goes to PX. Returns 1 when u/v
-// was a square (including u = 0).
-fn sqrt_select(sign: u32) -> u32 {
-    let correct = fe_eq(FR[R_CHECK], FR[R_U]);
-    let flipped = fe_eq(FR[R_CHECK], FR[R_NEGU]);
-    let flipped_i = fe_eq(FR[R_CHECK], FR[R_NEGUI]);
-    var base = R_R;
-    var neg_base = R_NR;
-    if (flipped || flipped_i) {
-        base = R_RPRIME;
-        neg_base = R_NRPRIME;
-    }
-    var root = base;
-    var neg_root = neg_base;
-    if (fe_is_negative(FR[base]) == 1u) {
-        root = neg_base;
-        neg_root = base;
-    }
-    var x = root;
-    if (sign == 1u) {
-        x = neg_root;
-    }
-    FR[R_PX] = FR[x];
-    return select(0u, 1u, correct || flipped);
+// -a when c.
+fn fe_cneg(a: Fe, c: bool) -> Fe {
+    return fe_select(a, fe_sub(FE_ZERO, a), c);
 }
 
 // Whether the low 255 bits of an encoding (y) are below p, i.e. not in [2^255 - 19, 2^255).
-fn y_is_canonical(w_in: array<u32, 8>) -> bool {
-    var w = w_in;
+fn y_is_canonical(w: array<u32, 8>) -> bool {
     var high = w[7] & 0x7fffffffu;
-    for (var i = 1u; i < 7u; i++) {
-        high = high & w[i];
-    }
+    high = high & w[1] & w[2] & w[3] & w[4] & w[5] & w[6];
     return high != 0x7fffffffu || w[0] < 0xffffffedu;
 }
 
-// Decompresses an encoding (curve25519-dalek: y is the low 255 bits reduced mod p, so
-// y >= p is accepted; x = 0 with the sign bit set is accepted). Returns 1 when it decodes.
-// `fin` is P_DEC_FIN, or P_DEC_FIN_SAVE_NEG, which also leaves Q = cached(-point) (one
-// interpreter call site either way). Afterwards: C = the point, N = its negation, P = [8] * the point.
-fn ge_decompress(w_in: array<u32, 8>, fin: vec2<u32>) -> u32 {
-    var w = w_in;
-    let sign = w[7] >> 31u;
-    w[7] = w[7] & 0x7fffffffu;
-    FR[R_Y] = fe_from_words(w);
-    vm_exec(P_DEC_UV);
-    vm_exec(P_SQRT_RATIO);
-    let ok = sqrt_select(sign);
-    FR[R_PY] = FR[R_Y];
-    FR[R_PZ] = FR[R_ONE];
-    vm_exec(fin);
-    return ok;
+struct Decoded {
+    ok: bool,
+    p: Ext,
 }
 
-// curve25519-dalek's identity test on P (X/Z = 0 and Y/Z = 1).
-fn p_is_identity() -> bool {
-    return fe_eq(FR[R_PX], FR[R_ZERO]) && fe_eq(FR[R_PY], FR[R_PZ]);
+// curve25519-dalek's sqrt_ratio_i(u, v): (was_square, the nonnegative root r with
+// v r^2 = u, or the root of i u / v when u / v is not a square). u = 0 is a square.
+struct SqrtRatio {
+    ok: bool,
+    r: Fe,
+}
+
+fn sqrt_ratio_i(u: Fe, v: Fe) -> SqrtRatio {
+    let v3 = fe_mul(fe_sq(v), v);
+    let v7 = fe_mul(fe_sq(v3), v);
+    let uv3 = fe_mul(u, v3);
+    var r = fe_mul(uv3, fe_chain(fe_mul(u, v7), 2u, false));
+    let check = fe_mul(v, fe_sq(r));
+    let neg_u = fe_sub(FE_ZERO, u);
+    let correct = fe_eq(check, u);
+    let flipped = fe_eq(check, neg_u);
+    let flipped_i = fe_eq(check, fe_mul(neg_u, FE_SQRT_M1));
+    r = fe_select(r, fe_mul(r, FE_SQRT_M1), flipped || flipped_i);
+    r = fe_cneg(r, fe_is_negative(r));
+    return SqrtRatio(correct || flipped, r);
+}
+
+// Decompresses an encoding as curve25519-dalek does: y is the low 255 bits (y >= p is
+// accepted and used mod p), x the root of (y^2 - 1) / (d y^2 + 1) of the encoded sign
+// (x = 0 with the sign bit set is accepted). Returns the point with Z = 1, T = xy.
+fn decompress(w_in: array<u32, 8>) -> Decoded {
+    var w = w_in;
+    let sign = (w[7] >> 31u) == 1u;
+    w[7] = w[7] & 0x7fffffffu;
+    let y = fe_from_words(w);
+    let yy = fe_sq(y);
+    let u = fe_sub(yy, FE_ONE);
+    let v = fe_add(fe_mul(yy, FE_D), FE_ONE);
+    let root = sqrt_ratio_i(u, v);
+    let x = fe_cneg(root.r, sign);
+    return Decoded(root.ok, Ext(x, y, FE_ONE, fe_mul(x, y)));
+}
+
+// X = 0 and Y = Z: the identity (curve25519-dalek compares encodings; same thing).
+fn pt_is_identity(p: Ext) -> bool {
+    return fe_eq(p.x, FE_ZERO) && fe_eq(p.y, p.z);
+}
+
+// [8]P is the identity (curve25519-dalek's is_small_order).
+fn pt_is_small_order(p: Ext) -> bool {
+    var q = p;
+    for (var i = 0u; i < 3u; i++) {
+        q = pt_dbl(q, false);
+    }
+    return pt_is_identity(q);
+}
+
+// -P.
+fn pt_neg(p: Ext) -> Ext {
+    return Ext(fe_sub(FE_ZERO, p.x), p.y, p.z, fe_sub(FE_ZERO, p.t));
 }
 
 // The 32-byte encoding of P (8 little-endian words): canonical y, sign of x in bit 255.
-fn p_compress() -> array<u32, 8> {
-    vm_exec(P_AFFINE);
-    return affine_encoding();
-}
-
-// The encoding from the affine coordinates P_AFFINE left in T0 (x) and T1 (y).
-fn affine_encoding() -> array<u32, 8> {
-    var w = fe_to_words(FR[R_T1]);
-    w[7] = w[7] | (fe_is_negative(FR[R_T0]) << 31u);
+fn pt_compress(p: Ext) -> array<u32, 8> {
+    let zinv = fe_chain(p.z, 5u, true);
+    let x = fe_mul(p.x, zinv);
+    var w = fe_to_words(fe_mul(p.y, zinv));
+    w[7] = w[7] | select(0u, 1u << 31u, fe_is_negative(x));
     return w;
 }
 
-fn store_q_to_table(j: u32) {
-    TBL[4u * j] = FR[R_QA];
-    TBL[4u * j + 1u] = FR[R_QB];
-    TBL[4u * j + 2u] = FR[R_QZ];
-    TBL[4u * j + 3u] = FR[R_QT];
-}
-
-fn load_q_from_table(j: u32) {
-    FR[R_QA] = TBL[4u * j];
-    FR[R_QB] = TBL[4u * j + 1u];
-    FR[R_QZ] = TBL[4u * j + 2u];
-    FR[R_QT] = TBL[4u * j + 3u];
-}
-
-fn load_q_from_base(j: u32) {
-    let o = j * 64u;
-    for (var i = 0u; i < 16u; i++) {
-        FR[R_QA][i] = base_table[o + i];
-        FR[R_QB][i] = base_table[o + 16u + i];
-        FR[R_QZ][i] = base_table[o + 32u + i];
-        FR[R_QT][i] = base_table[o + 48u + i];
-    }
-}
-
-// 4-bit digit number `n` (0 = least significant) of a 256-bit scalar in 8 LE words.
-fn scalar_nibble(k: array<u32, 8>, n: u32) -> u32 {
-    var kk = k;
-    return (kk[n >> 3u] >> ((n & 7u) * 4u)) & 0xfu;
-}
-
-// P = [k]N + [s]B, variable time (inputs are public), by interleaved fixed 4-bit windows
-// (Straus): 252 doublings and at most 64 + 64 additions. k and s are any 256-bit values.
-// TBL entry 0 is neither written nor added (a zero digit adds nothing).
-fn ge_double_scalar_mul(k: array<u32, 8>, s: array<u32, 8>) {
-    vm_exec(P_CACHE_N);
-    TBL[4] = FR[R_QA];
-    TBL[5] = FR[R_QB];
-    TBL[6] = FR[R_QZ];
-    TBL[7] = FR[R_QT];
-    for (var j = 2u; j < 16u; j++) {
-        vm_exec(P_ADD_CACHE);
-        TBL[4u * j] = FR[R_CA];
-        TBL[4u * j + 1u] = FR[R_CB];
-        TBL[4u * j + 2u] = FR[R_CZ];
-        TBL[4u * j + 3u] = FR[R_CT];
-    }
-    FR[R_PX] = fe_zero();
-    FR[R_PY] = fe_one();
-    FR[R_PZ] = fe_one();
-    FR[R_PT] = fe_zero();
-    for (var n = 64u; n > 0u; n--) {
-        let digit = n - 1u;
-        if (digit != 63u) {
-            vm_exec(P_DBL4);
+// Signed radix-16 digits of a scalar below 2^255 (8 little-endian words): 64 digits in
+// [-8, 8], least significant first, sum d_i 16^i = the scalar (curve25519-dalek's
+// as_radix_16). Packed four to a word as bytes (two's complement).
+fn radix16(k: array<u32, 8>) -> array<u32, 16> {
+    var out: array<u32, 16>;
+    var carry = 0i;
+    for (var i = 0u; i < 64u; i++) {
+        var d = i32((k[i >> 3u] >> ((i & 7u) * 4u)) & 0xfu) + carry;
+        carry = (d + 8) >> 4u;
+        d = d - (carry << 4u);
+        if (i == 63u) {
+            d = d + (carry << 4u);
         }
-        for (var half = 0u; half < 2u; half++) {
-            var nib: u32;
-            if (half == 0u) {
-                nib = scalar_nibble(k, digit);
-                load_q_from_table(nib);
-            } else {
-                nib = scalar_nibble(s, digit);
-                load_q_from_base(nib);
-            }
-            if (nib != 0u) {
-                vm_exec(P_ADD_PQ);
-            }
-        }
+        out[i >> 2u] = out[i >> 2u] | ((u32(d) & 0xffu) << ((i & 3u) * 8u));
     }
+    return out;
+}
+
+// Digit i of a packed digit word (see radix16).
+fn digit_of(word: u32, i: u32) -> i32 {
+    return (i32(word << (24u - (i & 3u) * 8u))) >> 24u;
 }

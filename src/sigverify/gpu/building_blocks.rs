@@ -6,7 +6,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{Ed25519Kernel, BUILDING_BLOCKS_WGSL, ITEM_WORDS, WORKGROUP_SIZE};
+use super::{
+    params_words, Ed25519Kernel, BUILDING_BLOCKS_WGSL, ITEM_WORDS, PARAMS_BYTES, STATE_WORDS,
+    TABLE_WORDS, WORKGROUP_SIZE,
+};
 use crate::gpu::context::GpuContext;
 use crate::gpu::GpuError;
 
@@ -55,7 +58,7 @@ impl BuildingBlocks {
                     ctx,
                     "ed25519 building blocks",
                     BUILDING_BLOCKS_WGSL,
-                    "building_blocks_main",
+                    &["building_blocks_main"],
                 )
                 .map(Arc::new)
             })
@@ -82,12 +85,15 @@ impl BuildingBlocks {
             u32::try_from(count).map_err(|_| GpuError::Limits("batch too large".into()))?;
         let params = ctx.device().create_buffer(&wgpu::BufferDescriptor {
             label: Some("building blocks params"),
-            size: 16,
+            size: PARAMS_BYTES,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        ctx.queue()
-            .write_buffer(&params, 0, bytemuck::cast_slice(&[count32, op, pre, 0]));
+        ctx.queue().write_buffer(
+            &params,
+            0,
+            bytemuck::cast_slice(&params_words(count32, op, pre, 0)),
+        );
         let items_buf =
             ctx.storage_buffer_init("building blocks items", bytemuck::cast_slice(items));
         let msgs_buf = ctx.storage_buffer_init("building blocks msgs", bytemuck::cast_slice(msgs));
@@ -104,13 +110,23 @@ impl BuildingBlocks {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let bind_group = self.kernel.bind_group(&params, &items_buf, &msgs_buf, &out);
-        let mut encoder = ctx.encode_dispatches(
+        let scratch = |label: &str, words: usize| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (count * words * 4) as u64,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            })
+        };
+        let state = scratch("building blocks state", STATE_WORDS);
+        let tables = scratch("building blocks tables", TABLE_WORDS);
+        let bind_group = self
+            .kernel
+            .bind_group(&params, &items_buf, &msgs_buf, &out, &state, &tables);
+        let mut encoder = self.kernel.encode(
             "building blocks",
-            &self.kernel.pipeline,
             &bind_group,
             count32.div_ceil(WORKGROUP_SIZE),
-            1,
         );
         encoder.copy_buffer_to_buffer(&out, 0, &readback, 0, out_bytes);
         let index = ctx.submit([encoder.finish()])?;
@@ -247,8 +263,9 @@ impl BuildingBlocks {
             .collect())
     }
 
-    /// `compress([k]P + [s]B)` for each (encoding of P, k, s), with k and s any 256-bit
-    /// little-endian values; `None` when P does not decompress.
+    /// `compress([k]P + [s]B)` for each (encoding of P, k, s), with k and s little-endian
+    /// values below 2^255 (the kernel's signed radix-16 digits; scalars mod l are);
+    /// `None` when P does not decompress.
     ///
     /// # Errors
     /// [`GpuError`] when the GPU fails.
