@@ -511,6 +511,10 @@ impl<B: crate::sigverify::SigVerifier> crate::sigverify::SigVerifier for FaultIn
         self.inner.max_message_len()
     }
 
+    fn preferred_batch(&self) -> usize {
+        self.inner.preferred_batch()
+    }
+
     fn verify_into(
         &self,
         items: &[crate::sigverify::SigItem<'_>],

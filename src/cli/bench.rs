@@ -68,7 +68,8 @@ pub struct BenchArgs {
     /// Transactions per block.
     #[arg(long, default_value_t = 4096)]
     block_size: usize,
-    /// Signatures per verification batch.
+    /// Signatures per verification batch (a floor: a GPU that prefers larger batches gets
+    /// queued blocks gathered up to its own size).
     #[arg(long, default_value_t = 16_384)]
     sigverify_batch: usize,
     /// Execution worker threads (0: one per core).
@@ -112,7 +113,8 @@ pub struct BenchArgs {
     /// (milliseconds; 0: only when full).
     #[arg(long, default_value_t = 5.0)]
     max_block_wait_ms: f64,
-    /// Transactions submitted and not yet committed, at most (0: four blocks).
+    /// Transactions submitted and not yet committed, at most (0: four blocks, plus two of
+    /// the verifier's preferred batches when it gathers blocks, as a GPU does).
     #[arg(long, default_value_t = 0)]
     max_in_flight: usize,
 }
@@ -209,6 +211,8 @@ fn sigverify_only(verifier: &BackendVerifier, packets: &[Vec<u8>], batch: usize)
         .collect();
     let items: Vec<SigItem<'_>> = views.iter().flat_map(|v| v.sig_items()).collect();
     let mut out = vec![false; items.len()];
+    // calls as large as the pipeline's: a verifier that gathers gets its preferred size
+    let batch = batch.max(verifier.preferred_batch()).max(1);
     let start = Instant::now();
     for (chunk, o) in items.chunks(batch).zip(out.chunks_mut(batch)) {
         // an error here only means a length mismatch: impossible by construction
@@ -376,7 +380,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "achieved_tps": achieved_tps,
             "arrivals": args.rate.map(|_| args.arrivals.to_string()),
             "max_block_wait_ms": args.max_block_wait_ms,
-            "max_in_flight": config.in_flight_bound(),
+            "max_in_flight": config.in_flight_bound_with(verifier.preferred_batch()),
             "state_hash": hex::encode(state_hash),
             "blocks": metrics.blocks,
             "outcomes": metrics.outcomes,

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_exec;
+mod gpu_check;
 mod hash;
 mod info;
 mod io;
@@ -43,6 +44,9 @@ enum Command {
     PohVerify(poh::PohVerifyArgs),
     /// GPU adapters found, the one txpipe uses, pipeline cache, start-up times.
     Info(info::InfoArgs),
+    /// Measure the GPU against the CPU (signatures, hashing, start-up, bench) and check
+    /// their verdicts agree on the shipped vectors; one JSON object on stdout.
+    GpuCheck(gpu_check::GpuCheckArgs),
 }
 
 /// Runs the command line; errors are printed to stderr with a non-zero exit status.
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::PohGen(args) => poh::poh_gen(args),
         Command::PohVerify(args) => poh::poh_verify(args),
         Command::Info(args) => info::info(args),
+        Command::GpuCheck(args) => gpu_check::gpu_check(args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,14 @@
 //! are parsed once, in the first stage: later stages re-attach the kept
 //! [`Layout`](crate::tx::Layout) to the packet instead of parsing it again.
 //!
+//! With a verifier that prefers large batches (a GPU,
+//! [`SigVerifier::preferred_batch`](crate::sigverify::SigVerifier::preferred_batch)), the
+//! sigverify stage gathers the blocks already waiting in its queue (never waiting for
+//! more) into one call of up to that many signatures, splits the verdicts back per block
+//! and passes the blocks on in order; the queues around it and the default in-flight bound
+//! make room for such batches ([`PipelineConfig::in_flight_bound_with`]). The CPU gathers
+//! nothing: each block is verified alone.
+//!
 //! Every submitted packet gets exactly one [`TxOutcome`], in submission order, and every
 //! block a [`Commit`]. A block's commit equals the single-threaded [`reference`](mod@reference) run of the
 //! same packets whatever the backend, batch sizes and thread counts.
@@ -65,10 +73,26 @@ pub const STAGE_THREADS: [StageId; 4] = [
 pub const DEFAULT_MAX_BLOCK_WAIT: Duration = Duration::from_millis(5);
 
 impl PipelineConfig {
-    /// The in-flight bound in force: [`PipelineConfig::max_in_flight`], or four blocks.
+    /// The in-flight bound with a verifier that gathers nothing (the CPU):
+    /// [`PipelineConfig::max_in_flight`], or four blocks. See
+    /// [`PipelineConfig::in_flight_bound_with`] for a verifier that prefers large batches.
     pub fn in_flight_bound(&self) -> usize {
+        self.in_flight_bound_with(0)
+    }
+
+    /// The in-flight bound in force with a verifier whose
+    /// [`preferred_batch`](crate::sigverify::SigVerifier::preferred_batch) is
+    /// `preferred_batch` signatures: [`PipelineConfig::max_in_flight`] when set; else four
+    /// blocks plus room for two such batches (one being verified while the next gathers
+    /// in the sigverify stage's queue), so a GPU's target batch can fill under load. With
+    /// 0 (the CPU) that is four blocks, as before. An explicit `max_in_flight` below the
+    /// preferred batch caps the gathered batches at what it lets in.
+    pub fn in_flight_bound_with(&self, preferred_batch: usize) -> usize {
         match self.max_in_flight {
-            0 => self.block_size.saturating_mul(4),
+            0 => self
+                .block_size
+                .saturating_mul(4)
+                .saturating_add(preferred_batch.saturating_mul(2)),
             n => n,
         }
     }
@@ -80,9 +104,15 @@ pub struct PipelineConfig {
     /// Signature verification backend (`auto`, `cpu`, `gpu`).
     pub backend: BackendChoice,
     /// Signatures per verification call (a GPU batch; split further to device limits).
+    /// With a verifier that prefers larger batches
+    /// ([`SigVerifier::preferred_batch`](crate::sigverify::SigVerifier::preferred_batch),
+    /// a GPU), the blocks already queued are gathered and verified in calls of up to that
+    /// many signatures instead; this is then a floor.
     pub sigverify_batch: usize,
     /// Blocks each inter-stage channel holds: with the stages themselves this bounds
-    /// the blocks in flight, hence memory.
+    /// the blocks in flight, hence memory. With a verifier that prefers large batches, the
+    /// queues before and after the sigverify stage hold one such batch's worth of
+    /// `block_size` blocks more (the in-flight bound, in transactions, still holds).
     pub channel_capacity: usize,
     /// Execution worker threads (0: one per core).
     pub worker_threads: usize,
@@ -98,8 +128,9 @@ pub struct PipelineConfig {
     /// blocks while the stages are busy.
     pub max_block_wait: Option<Duration>,
     /// Transactions submitted and not yet committed, at most (0: four blocks,
-    /// `4 × block_size`); submitting waits for room (`try_submit_block` says `Full`). Must
-    /// be at least `block_size`.
+    /// `4 × block_size`, plus twice the verifier's preferred batch when it gathers, see
+    /// [`PipelineConfig::in_flight_bound_with`]); submitting waits for room
+    /// (`try_submit_block` says `Full`). Must be at least `block_size`.
     pub max_in_flight: usize,
     /// The signature rule ([`SignatureRule::Strict`] by default). A ready `verifier` must
     /// implement the same rule.
@@ -219,6 +250,7 @@ pub struct Pipeline {
     hasher: Arc<BackendHasher>,
     table: Arc<AccountsTable>,
     started: Arc<OnceLock<Instant>>,
+    in_flight_bound: usize,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -278,12 +310,17 @@ impl Pipeline {
             .build()?;
         let metrics = Arc::new(Metrics::new());
         let started = Arc::new(OnceLock::new());
-        let limit = Arc::new(InFlightLimit::new(config.in_flight_bound()));
+        // a verifier that gathers queued blocks into large batches (a GPU) needs room for
+        // them: in transactions under the bound, and in blocks in the queues around it
+        let preferred = verifier.preferred_batch();
+        let in_flight_bound = config.in_flight_bound_with(preferred);
+        let limit = Arc::new(InFlightLimit::new(in_flight_bound));
 
         let cap = config.channel_capacity;
+        let around_sigverify = cap.saturating_add(preferred.div_ceil(config.block_size));
         let (in_tx, in_rx) = bounded::<BlockIn>(cap);
-        let (parsed_tx, parsed_rx) = bounded(cap);
-        let (verified_tx, verified_rx) = bounded(cap);
+        let (parsed_tx, parsed_rx) = bounded(around_sigverify);
+        let (verified_tx, verified_rx) = bounded(around_sigverify);
         let (executed_tx, executed_rx) = bounded(cap);
         let (out_tx, out_rx) = bounded::<BlockResult>(cap);
         // the input queue of each stage thread, in STAGE_THREADS order
@@ -360,6 +397,7 @@ impl Pipeline {
             hasher,
             table,
             started,
+            in_flight_bound,
         })
     }
 
@@ -415,6 +453,12 @@ impl Pipeline {
     /// [`PipelineError::Closed`] when the pipeline has stopped.
     pub fn flush(&mut self) -> Result<Option<u64>, PipelineError> {
         self.intake.flush()
+    }
+
+    /// The in-flight bound in force, in transactions
+    /// ([`PipelineConfig::in_flight_bound_with`] the verifier's preferred batch).
+    pub fn in_flight_bound(&self) -> usize {
+        self.in_flight_bound
     }
 
     /// Transactions submitted and not yet committed.

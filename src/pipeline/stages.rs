@@ -141,44 +141,71 @@ impl Stage for ParseStage {
 }
 
 /// Verifies the signatures of the transactions still going, in batches.
+///
+/// With a verifier that prefers large batches ([`BackendVerifier::preferred_batch`], a
+/// GPU), the blocks already queued are gathered into calls of up to that many signatures
+/// (the driver's gathering, [`Stage::gather_target`]); otherwise (the CPU) each block is
+/// verified alone in calls of at most `batch` signatures, as it always was.
 pub(crate) struct SigverifyStage {
     pub verifier: Arc<BackendVerifier>,
     pub batch: usize,
 }
 
-impl Stage for SigverifyStage {
-    type In = InFlight;
-    type Out = InFlight;
-    const ID: StageId = StageId::Sigverify;
+/// The signatures of a block's transactions still going (the signature items a
+/// verification of the block will check; a transaction without a usable layout has none).
+fn pending_signatures(block: &InFlight) -> usize {
+    block
+        .packets
+        .iter()
+        .zip(&block.layouts)
+        .zip(&block.outcomes)
+        .filter(|(_, o)| o.is_none())
+        .map(|((p, l), _)| {
+            l.as_ref()
+                .and_then(|l| l.sig_items(p))
+                .map_or(0, |items| items.len())
+        })
+        .sum()
+}
 
-    fn run(&mut self, mut block: InFlight) -> Ran<InFlight> {
-        let pending = block.outcomes.iter().filter(|o| o.is_none()).count();
-        let mut valid = vec![true; block.packets.len()];
+impl SigverifyStage {
+    /// Verifies every signature of the transactions still going in `blocks`, in calls of
+    /// at most `chunk` signatures that may span blocks, and marks the transactions with an
+    /// invalid signature. Returns, per block, the transactions it held going in and the
+    /// ones that passed.
+    fn verify_blocks(&self, blocks: &mut [InFlight], chunk: usize) -> Vec<(usize, usize)> {
+        let chunk = chunk.max(1);
+        let pending: Vec<usize> = blocks
+            .iter()
+            .map(|b| b.outcomes.iter().filter(|o| o.is_none()).count())
+            .collect();
+        let mut valid: Vec<Vec<bool>> =
+            blocks.iter().map(|b| vec![true; b.packets.len()]).collect();
         {
-            // (transaction index, item) for every signature of every pending transaction
-            let mut owners = Vec::new();
+            // (block, transaction index) and item for every signature of every pending
+            // transaction, blocks in order
+            let mut owners: Vec<(usize, usize)> = Vec::new();
             let mut items: Vec<SigItem<'_>> = Vec::new();
-            for (i, p) in block.packets.iter().enumerate() {
-                if block.outcomes[i].is_some() {
-                    continue;
-                }
-                match block.layouts[i].as_ref().and_then(|l| l.sig_items(p)) {
-                    Some(sig_items) => {
-                        for item in sig_items {
-                            owners.push(i);
-                            items.push(item);
-                        }
+            for (b, block) in blocks.iter().enumerate() {
+                for (i, p) in block.packets.iter().enumerate() {
+                    if block.outcomes[i].is_some() {
+                        continue;
                     }
-                    // no layout for a parsed packet cannot happen; if it did, the
-                    // transaction must not pass unverified
-                    None => valid[i] = false,
+                    match block.layouts[i].as_ref().and_then(|l| l.sig_items(p)) {
+                        Some(sig_items) => {
+                            for item in sig_items {
+                                owners.push((b, i));
+                                items.push(item);
+                            }
+                        }
+                        // no layout for a parsed packet cannot happen; if it did, the
+                        // transaction must not pass unverified
+                        None => valid[b][i] = false,
+                    }
                 }
             }
             let mut verdicts = vec![false; items.len()];
-            for (chunk, out) in items
-                .chunks(self.batch)
-                .zip(verdicts.chunks_mut(self.batch))
-            {
+            for (chunk, out) in items.chunks(chunk).zip(verdicts.chunks_mut(chunk)) {
                 if self.verifier.verify_routed(chunk, out).is_err() {
                     // never lose a verdict: the rule's definition, one by one
                     let rule = self.verifier.signature_rule();
@@ -187,21 +214,63 @@ impl Stage for SigverifyStage {
                     }
                 }
             }
-            for (owner, ok) in owners.into_iter().zip(verdicts) {
-                valid[owner] &= ok;
+            for ((b, i), ok) in owners.into_iter().zip(verdicts) {
+                valid[b][i] &= ok;
             }
         }
-        for (o, ok) in block.outcomes.iter_mut().zip(valid) {
-            if o.is_none() && !ok {
-                *o = Some(TxOutcome::InvalidSignature);
-            }
-        }
-        let passed = block.outcomes.iter().filter(|o| o.is_none()).count();
+        blocks
+            .iter_mut()
+            .zip(valid)
+            .zip(pending)
+            .map(|((block, valid), pending)| {
+                for (o, ok) in block.outcomes.iter_mut().zip(valid) {
+                    if o.is_none() && !ok {
+                        *o = Some(TxOutcome::InvalidSignature);
+                    }
+                }
+                let passed = block.outcomes.iter().filter(|o| o.is_none()).count();
+                (pending, passed)
+            })
+            .collect()
+    }
+}
+
+impl Stage for SigverifyStage {
+    type In = InFlight;
+    type Out = InFlight;
+    const ID: StageId = StageId::Sigverify;
+
+    fn run(&mut self, mut block: InFlight) -> Ran<InFlight> {
+        let counts = self.verify_blocks(std::slice::from_mut(&mut block), self.batch);
+        let (items_in, items_out) = counts.first().copied().unwrap_or_default();
         Ran {
             out: block,
-            items_in: pending,
-            items_out: passed,
+            items_in,
+            items_out,
         }
+    }
+
+    fn gather_target(&self) -> usize {
+        self.verifier.preferred_batch()
+    }
+
+    fn weight(&self, block: &InFlight) -> usize {
+        pending_signatures(block)
+    }
+
+    fn run_gathered(&mut self, mut blocks: Vec<InFlight>) -> Vec<Ran<InFlight>> {
+        // the verifier asks for calls this large: `batch` is only a floor
+        let chunk = self.batch.max(self.verifier.preferred_batch());
+        let counts = self.verify_blocks(&mut blocks, chunk);
+        blocks
+            .into_iter()
+            .zip(counts)
+            .map(|(out, (items_in, items_out))| Ran {
+                out,
+                items_in,
+                items_out,
+            })
+            .collect()
     }
 }
 

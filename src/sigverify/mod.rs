@@ -81,6 +81,20 @@ pub trait SigVerifier: Send + Sync {
         usize::MAX
     }
 
+    /// Signatures per call at which this backend reaches its throughput: a caller that can
+    /// gather work aims for calls this large. The pipeline's sigverify stage gathers the
+    /// blocks already waiting in its input queue (never waiting for more) into one call of
+    /// up to this many signatures, and sizes its queue and default in-flight bound so such
+    /// a batch can fill (see [`crate::pipeline::PipelineConfig::max_in_flight`]).
+    ///
+    /// The default, 0, means no preference: a call of one block's signatures is as
+    /// efficient as a larger one (the CPU verifier), so nothing is gathered and every
+    /// block is verified alone. A GPU backend returns its in-flight target (enough
+    /// signatures to fill the device, sized from the adapter's limits).
+    fn preferred_batch(&self) -> usize {
+        0
+    }
+
     /// Verifies `items`, writing one verdict per item into `out` (same length, same order).
     ///
     /// # Errors
@@ -112,6 +126,9 @@ macro_rules! forward_sig_verifier {
             }
             fn max_message_len(&self) -> usize {
                 (**self).max_message_len()
+            }
+            fn preferred_batch(&self) -> usize {
+                (**self).preferred_batch()
             }
             fn verify_into(
                 &self,

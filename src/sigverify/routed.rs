@@ -136,6 +136,16 @@ impl BackendVerifier {
         self.router.route(len, self.crossover)
     }
 
+    /// The batch size worth gathering for ([`SigVerifier::preferred_batch`]): the GPU
+    /// part's when a large batch goes to the GPU now (a GPU is open, the choice is not
+    /// `cpu` and the circuit breaker is closed), else the CPU's (0: nothing to gather).
+    pub fn preferred_batch(&self) -> usize {
+        match (self.route(usize::MAX), self.router.gpu()) {
+            (Backend::Gpu, Some(gpu)) => gpu.preferred_batch(),
+            _ => self.cpu.preferred_batch(),
+        }
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> FallbackStats {
         let (gpu_signatures, cpu_signatures) = self.signatures.get();
@@ -217,6 +227,10 @@ impl SigVerifier for BackendVerifier {
 
     fn rule(&self) -> SignatureRule {
         self.cpu.rule()
+    }
+
+    fn preferred_batch(&self) -> usize {
+        BackendVerifier::preferred_batch(self)
     }
 
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
