@@ -45,8 +45,6 @@ pub(crate) const ITEM_WORDS: usize = 26;
 pub(crate) const STATE_WORDS: usize = 113;
 /// `u32` words of per-signature point tables (`TABLE_WORDS`).
 pub(crate) const TABLE_WORDS: usize = 720;
-/// Bytes of device memory a signature in flight uses (items, state, tables, verdict).
-pub(crate) const BYTES_PER_SIGNATURE: usize = (ITEM_WORDS + STATE_WORDS + TABLE_WORDS) * 4 + 1;
 /// Buffer slots per verifier: one being packed, one on the GPU, one being read back.
 pub const SLOTS: usize = 3;
 /// The entry points of the verification kernel, in dispatch order.
@@ -600,6 +598,7 @@ pub struct GpuSigVerifier {
     chunk_size: usize,
     max_chunk: usize,
     max_chunk_msg_bytes: usize,
+    software: bool,
 }
 
 impl std::fmt::Debug for GpuSigVerifier {
@@ -659,6 +658,7 @@ impl GpuSigVerifier {
             chunk_size: preferred,
             max_chunk: 1,
             max_chunk_msg_bytes: 0,
+            software: ctx.is_software(),
         };
         this.fit_binding(ctx.storage_limit(), &ctx);
         Ok(this)
@@ -777,6 +777,18 @@ impl SigVerifier for GpuSigVerifier {
 
     fn max_message_len(&self) -> usize {
         MAX_MESSAGE_BYTES.min(self.max_chunk_msg_bytes.saturating_sub(4))
+    }
+
+    /// On a hardware adapter, [`SLOTS`] chunks: enough signatures in flight for every slot
+    /// to hold a full chunk (with the default chunk of [`DEFAULT_CHUNK`], 196,608; smaller
+    /// where the adapter's binding limits cut the chunk). On a software adapter (lavapipe,
+    /// which runs on the same cores as the rest of the pipeline) 0: no gathering.
+    fn preferred_batch(&self) -> usize {
+        if self.software {
+            0
+        } else {
+            self.chunk_size.saturating_mul(SLOTS)
+        }
     }
 
     fn verify_into(&self, items: &[SigItem<'_>], out: &mut [bool]) -> Result<(), SigVerifyError> {
