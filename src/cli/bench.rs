@@ -23,6 +23,7 @@ use super::machine;
 use super::plot::{BenchPlots, Point};
 use super::progress::Progress;
 use super::report::{Report, Table};
+use super::sweep::{parse, Param, Sweep};
 
 /// Arguments of `bench`.
 #[derive(Args, Clone, Debug)]
@@ -124,7 +125,7 @@ pub struct BenchArgs {
     /// uniform,zipf:1.0,hot:0.5), sigs-per-tx, block-size, sigverify-batch, workers,
     /// backend, rule, invalid-share.
     #[arg(long, value_name = "PARAM=V1,V2,...")]
-    sweep: Option<Sweep>,
+    sweep: Option<Sweep<SweepParam>>,
     /// Write plots (PNG and SVG) of the run or sweep into this directory: throughput,
     /// latency, stage busy shares. Turns on --baseline and --check-reference.
     #[arg(long, value_name = "DIR")]
@@ -156,8 +157,8 @@ pub enum SweepParam {
     InvalidShare,
 }
 
-impl SweepParam {
-    const ALL: [SweepParam; 8] = [
+impl Param for SweepParam {
+    const ALL: &'static [SweepParam] = &[
         SweepParam::Contention,
         SweepParam::SigsPerTx,
         SweepParam::BlockSize,
@@ -168,8 +169,7 @@ impl SweepParam {
         SweepParam::InvalidShare,
     ];
 
-    /// The parameter's name, as its flag without the dashes.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             SweepParam::Contention => "contention",
             SweepParam::SigsPerTx => "sigs-per-tx",
@@ -181,15 +181,11 @@ impl SweepParam {
             SweepParam::InvalidShare => "invalid-share",
         }
     }
+}
 
+impl SweepParam {
     /// `args` with this parameter set to `value`.
     fn apply(self, args: &BenchArgs, value: &str) -> Result<BenchArgs, String> {
-        fn parse<T: std::str::FromStr>(v: &str) -> Result<T, String>
-        where
-            T::Err: std::fmt::Display,
-        {
-            v.parse::<T>().map_err(|e| e.to_string())
-        }
         let mut a = args.clone();
         match self {
             SweepParam::Contention => a.contention = parse(value)?,
@@ -222,45 +218,6 @@ impl SweepParam {
             }
         }
         Ok(a)
-    }
-}
-
-/// `--sweep PARAM=V1,V2,...`: a parameter and the values it takes, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sweep {
-    /// The swept parameter.
-    pub param: SweepParam,
-    /// Its values, as given.
-    pub values: Vec<String>,
-}
-
-impl std::str::FromStr for Sweep {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let names = || {
-            SweepParam::ALL
-                .iter()
-                .map(|p| p.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let (name, list) = s
-            .split_once('=')
-            .ok_or_else(|| format!("expected PARAM=V1,V2,... (PARAM one of {})", names()))?;
-        let name = name.trim();
-        let param = SweepParam::ALL
-            .into_iter()
-            .find(|p| p.name() == name || p.name().replace('-', "_") == name)
-            .ok_or_else(|| format!("unknown sweep parameter '{name}' (one of {})", names()))?;
-        if list.trim().is_empty() {
-            return Err(format!("no values to sweep {name} over"));
-        }
-        let values: Vec<String> = list.split(',').map(|v| v.trim().to_string()).collect();
-        if values.iter().any(String::is_empty) {
-            return Err(format!("an empty value in the {name} sweep '{list}'"));
-        }
-        Ok(Sweep { param, values })
     }
 }
 

@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod poh;
 mod replay;
+mod sweep;
 mod verify;
 
 /// GPU-accelerated transaction validation pipeline.

@@ -266,6 +266,22 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
+/// Matplotlib's "tab10" colours: distinct and readable on white.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+fn pick(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
 const E2E: RGBColor = RGBColor(31, 119, 180);
 const SIGONLY: RGBColor = RGBColor(255, 127, 14);
 const OK: RGBColor = RGBColor(44, 160, 44);
@@ -291,6 +307,7 @@ where
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .max_light_lines(2)
         .x_labels(n.max(2))
         .x_label_formatter(&|x| category_label(&labels, *x))
         .y_label_formatter(&|y| format!("{y:.0}"))
@@ -334,20 +351,22 @@ where
                 .map(|&(x, y)| TriangleMarker::new((x, y), 6, SIGONLY.filled())),
         )?;
         chart.draw_series(sig.iter().map(|&(x, y)| {
-            Text::new(
-                format!("{y:.0}"),
-                (x, y),
-                (FAMILY, 14).into_font().color(&SIGONLY),
-            )
+            EmptyElement::at((x, y))
+                + Text::new(
+                    format!("{y:.0} tx/s"),
+                    (10, -22),
+                    (FAMILY, 14).into_font().color(&SIGONLY),
+                )
         }))?;
     }
     // the measured numbers, beside each end-to-end point
     chart.draw_series(d.points.iter().enumerate().map(|(i, p)| {
-        Text::new(
-            format!("{:.0} tx/s", p.tps),
-            xy(i, p.tps),
-            (FAMILY, 14).into_font().color(&E2E),
-        )
+        EmptyElement::at(xy(i, p.tps))
+            + Text::new(
+                format!("{:.0} tx/s", p.tps),
+                (12, 8),
+                (FAMILY, 14).into_font().color(&E2E),
+            )
     }))?;
     // the reference check: a ring around the point, green when the results matched
     let checked: Vec<(f64, f64, bool)> = d
@@ -402,6 +421,7 @@ where
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .max_light_lines(2)
         .x_labels(QUANTILES.len())
         .x_label_formatter(&|x| category_label(&labels, *x))
         .y_label_formatter(&|y| format!("{y:.1}"))
@@ -411,7 +431,7 @@ where
         .axis_desc_style((FAMILY, 17))
         .draw()?;
     for (k, p) in d.points.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
+        let color = pick(k);
         let pts: Vec<(f64, f64)> = p
             .latency_ms
             .iter()
@@ -431,11 +451,12 @@ where
         // p50 and p99 written out
         chart.draw_series(pts.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 2).map(
             |(_, &(x, y))| {
-                Text::new(
-                    format!("{y:.1} ms"),
-                    (x, y),
-                    (FAMILY, 14).into_font().color(&color),
-                )
+                EmptyElement::at((x, y))
+                    + Text::new(
+                        format!("{y:.1} ms"),
+                        (8, -20),
+                        (FAMILY, 14).into_font().color(&color),
+                    )
             },
         ))?;
     }
@@ -470,6 +491,7 @@ where
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .max_light_lines(2)
         .x_labels(n.max(2))
         .x_label_formatter(&|x| category_label(&labels, *x))
         .y_label_formatter(&|y| format!("{y:.0}"))
@@ -485,7 +507,7 @@ where
         .unwrap_or_default();
     let mut bottoms = vec![0.0f64; n];
     for (k, stage) in stage_names.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
+        let color = pick(k);
         let mut rects = Vec::new();
         let mut texts = Vec::new();
         for (i, p) in d.points.iter().enumerate() {
@@ -500,11 +522,14 @@ where
             let x = i as f64;
             rects.push(Rectangle::new([(x - 0.3, lo), (x + 0.3, hi)], color.filled()));
             if share >= ymax * 0.04 {
-                texts.push(Text::new(
-                    format!("{share:.0}%"),
-                    (x - 0.05, (lo + hi) / 2.0),
-                    (FAMILY, 13).into_font().color(&BLACK),
-                ));
+                texts.push(
+                    EmptyElement::at((x, (lo + hi) / 2.0))
+                        + Text::new(
+                            format!("{share:.0}%"),
+                            (-12, -7),
+                            (FAMILY, 13).into_font().color(&BLACK),
+                        ),
+                );
             }
         }
         chart
@@ -543,6 +568,7 @@ where
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .max_light_lines(2)
         .x_labels(n.max(2))
         .x_label_formatter(&|x| category_label(&labels, *x))
         .y_label_formatter(&|y| format!("{y:.1}"))
@@ -570,11 +596,15 @@ where
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], E2E.stroke_width(3)));
     chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, E2E.filled())))?;
     chart.draw_series(d.points.iter().zip(&pts).map(|(p, &xy)| {
-        Text::new(
-            format!("{:.2}x ({:.0} tx/s)", p.speedup, p.parallel_tps),
-            xy,
-            (FAMILY, 14).into_font().color(&E2E),
-        )
+        EmptyElement::at(xy)
+            + Text::new(
+                format!(
+                    "{:.2}x ({:.0} / {:.0} tx/s)",
+                    p.speedup, p.parallel_tps, p.sequential_tps
+                ),
+                (10, -22),
+                (FAMILY, 14).into_font().color(&E2E),
+            )
     }))?;
     chart
         .configure_series_labels()
