@@ -27,10 +27,19 @@ fn s(p: &Path) -> &str {
 /// Progress bars draw with carriage returns and escape sequences; progress text named
 /// what it did.
 fn assert_no_progress(stderr: &str) {
-    assert!(!stderr.contains('\r'), "carriage return on stderr: {stderr:?}");
-    assert!(!stderr.contains('\u{1b}'), "escape sequence on stderr: {stderr:?}");
+    assert!(
+        !stderr.contains('\r'),
+        "carriage return on stderr: {stderr:?}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape sequence on stderr: {stderr:?}"
+    );
     for word in ["signing", "ETA", "compiling kernels", "tx/s ("] {
-        assert!(!stderr.contains(word), "progress '{word}' on stderr: {stderr:?}");
+        assert!(
+            !stderr.contains(word),
+            "progress '{word}' on stderr: {stderr:?}"
+        );
     }
 }
 
@@ -38,7 +47,12 @@ fn assert_no_progress(stderr: &str) {
 /// pixels in the caption strip at the bottom (the embedded font drew the text).
 fn check_png(path: &Path) {
     let bytes = std::fs::read(path).expect("read PNG");
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} signature", path.display());
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} signature",
+        path.display()
+    );
     assert_eq!(&bytes[12..16], b"IHDR", "{} IHDR first", path.display());
     let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
     let mut reader = decoder.read_info().expect("PNG header");
@@ -60,7 +74,10 @@ fn check_png(path: &Path) {
         "{}: no text drawn in the caption strip ({dark_in_caption} dark pixels)",
         path.display()
     );
-    let non_white = buf.chunks(channels).filter(|p| p[..3] != [255, 255, 255]).count();
+    let non_white = buf
+        .chunks(channels)
+        .filter(|p| p[..3] != [255, 255, 255])
+        .count();
     assert!(non_white > 5_000, "{}: nearly blank", path.display());
 }
 
@@ -114,8 +131,18 @@ fn single_run_keys() -> BTreeSet<String> {
 fn single_run_json_keeps_its_fields_and_stderr_stays_empty() {
     let cache = temp_dir("single");
     let (code, out, err) = run(
-        &["bench", "--txs", "2000", "--accounts", "500", "--backend", "cpu", "--json",
-          "--cache-dir", s(&cache)],
+        &[
+            "bench",
+            "--txs",
+            "2000",
+            "--accounts",
+            "500",
+            "--backend",
+            "cpu",
+            "--json",
+            "--cache-dir",
+            s(&cache),
+        ],
         b"",
     );
     assert_eq!(code, 0, "{err}");
@@ -123,11 +150,23 @@ fn single_run_json_keeps_its_fields_and_stderr_stays_empty() {
     assert!(out.ends_with("}\n"), "{out:?}");
     let lines = json_lines(&out);
     assert_eq!(keys(&lines[0]), single_run_keys());
-    assert!(err.is_empty(), "stderr not empty without a terminal: {err:?}");
+    assert!(
+        err.is_empty(),
+        "stderr not empty without a terminal: {err:?}"
+    );
 
     // the table too: no progress on a pipe (it used to print signing steps)
     let (code, out, err) = run(
-        &["bench", "--txs", "2000", "--accounts", "500", "--backend", "cpu", "--no-cache"],
+        &[
+            "bench",
+            "--txs",
+            "2000",
+            "--accounts",
+            "500",
+            "--backend",
+            "cpu",
+            "--no-cache",
+        ],
         b"",
     );
     assert_eq!(code, 0, "{err}");
@@ -142,9 +181,24 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
     let plots = dir.join("out");
     let report = plots.join("report.html");
     let (code, out, err) = run(
-        &["bench", "--sweep", "contention=uniform,zipf:1.0,hot:0.5", "--txs", "2000",
-          "--accounts", "500", "--backend", "cpu", "--json", "--plot", s(&plots),
-          "--report", s(&report), "--cache-dir", s(&dir.join("cache"))],
+        &[
+            "bench",
+            "--sweep",
+            "contention=uniform,zipf:1.0,hot:0.5",
+            "--txs",
+            "2000",
+            "--accounts",
+            "500",
+            "--backend",
+            "cpu",
+            "--json",
+            "--plot",
+            s(&plots),
+            "--report",
+            s(&report),
+            "--cache-dir",
+            s(&dir.join("cache")),
+        ],
         b"",
     );
     assert_eq!(code, 0, "{err}");
@@ -153,8 +207,13 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
     assert_eq!(lines.len(), 3, "one JSON line per value: {out}");
     let mut with_sweep = single_run_keys();
     // --plot and --report measure signature verification alone and check the reference
-    for k in ["sweep", "reference_match", "sigverify_only_tps",
-              "sigverify_only_tps_before_after", "tps_over_sigverify_only"] {
+    for k in [
+        "sweep",
+        "reference_match",
+        "sigverify_only_tps",
+        "sigverify_only_tps_before_after",
+        "tps_over_sigverify_only",
+    ] {
         with_sweep.insert(k.to_string());
     }
     for (line, value) in lines.iter().zip(["uniform", "zipf:1.0", "hot:0.5"]) {
@@ -165,7 +224,10 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
         assert_eq!(line["transactions"], 2000);
     }
     // each run's own workload
-    let hashes: BTreeSet<&str> = lines.iter().filter_map(|l| l["state_hash"].as_str()).collect();
+    let hashes: BTreeSet<&str> = lines
+        .iter()
+        .filter_map(|l| l["state_hash"].as_str())
+        .collect();
     assert_eq!(hashes.len(), 3);
 
     for name in ["throughput", "latency", "stages"] {
@@ -177,12 +239,24 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
     let html = check_xml(&report);
     for line in &lines {
         let tps = format!("{:.0}", line["tps"].as_f64().expect("tps"));
-        let sig = format!("{:.0}", line["sigverify_only_tps"].as_f64().expect("baseline"));
+        let sig = format!(
+            "{:.0}",
+            line["sigverify_only_tps"].as_f64().expect("baseline")
+        );
         let p50 = format!("{:.1}", line["latency_ms"]["p50"].as_f64().expect("p50"));
         let hash = &line["state_hash"].as_str().expect("hash")[..16];
-        assert!(throughput.contains(&format!("{tps} tx/s")), "throughput.svg lacks {tps}");
-        assert!(throughput.contains(&format!("{sig} tx/s")), "throughput.svg lacks {sig}");
-        assert!(latency.contains(&format!("{p50} ms")), "latency.svg lacks {p50}");
+        assert!(
+            throughput.contains(&format!("{tps} tx/s")),
+            "throughput.svg lacks {tps}"
+        );
+        assert!(
+            throughput.contains(&format!("{sig} tx/s")),
+            "throughput.svg lacks {sig}"
+        );
+        assert!(
+            latency.contains(&format!("{p50} ms")),
+            "latency.svg lacks {p50}"
+        );
         for v in [&tps, &sig, &p50, &hash.to_string()] {
             assert!(html.contains(&format!("<td>{v}</td>")), "report lacks {v}");
         }
@@ -193,7 +267,10 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
     assert!(html.contains("Machine:"));
     assert_eq!(html.matches("<svg").count(), 3, "three plots inline");
     for external in ["src=", "href=", "<img", "<link", "<script", "@import"] {
-        assert!(!html.contains(external), "the report refers out: {external}");
+        assert!(
+            !html.contains(external),
+            "the report refers out: {external}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -202,16 +279,33 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
 fn table_sweep_prints_one_row_per_value() {
     let dir = temp_dir("rows");
     let (code, out, err) = run(
-        &["bench", "--sweep", "sigs-per-tx=1,2", "--txs", "1000", "--accounts", "200",
-          "--backend", "cpu", "--cache-dir", s(&dir)],
+        &[
+            "bench",
+            "--sweep",
+            "sigs-per-tx=1,2",
+            "--txs",
+            "1000",
+            "--accounts",
+            "200",
+            "--backend",
+            "cpu",
+            "--cache-dir",
+            s(&dir),
+        ],
         b"",
     );
     assert_eq!(code, 0, "{err}");
     assert_no_progress(&err);
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(rows.len(), 3, "a header and one row per value: {out}");
-    assert!(rows[0].starts_with("sigs-per-tx") && rows[0].contains("tx/s"), "{out}");
-    assert!(rows[1].starts_with("1 ") && rows[2].starts_with("2 "), "{out}");
+    assert!(
+        rows[0].starts_with("sigs-per-tx") && rows[0].contains("tx/s"),
+        "{out}"
+    );
+    assert!(
+        rows[1].starts_with("1 ") && rows[2].starts_with("2 "),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -219,8 +313,22 @@ fn table_sweep_prints_one_row_per_value() {
 fn bench_exec_sweep_plots_the_speedup() {
     let dir = temp_dir("exec");
     let (code, out, err) = run(
-        &["bench-exec", "--sweep", "threads=1,2", "--txs", "2000", "--accounts", "500",
-          "--repeat", "1", "--json", "--plot", s(&dir), "--report", s(&dir.join("r.html"))],
+        &[
+            "bench-exec",
+            "--sweep",
+            "threads=1,2",
+            "--txs",
+            "2000",
+            "--accounts",
+            "500",
+            "--repeat",
+            "1",
+            "--json",
+            "--plot",
+            s(&dir),
+            "--report",
+            s(&dir.join("r.html")),
+        ],
         b"",
     );
     assert_eq!(code, 0, "{err}");
@@ -237,9 +345,9 @@ fn bench_exec_sweep_plots_the_speedup() {
     for line in &lines {
         let par = line["parallel_tps"].as_f64().expect("parallel_tps");
         // the JSON rounds half away from zero, the plot half to even: one apart at most
-        let found = [par, par - 1.0, par + 1.0]
-            .iter()
-            .any(|v| svg.contains(&format!("({v:.0} / ")) && html.contains(&format!("<td>{v:.0}</td>")));
+        let found = [par, par - 1.0, par + 1.0].iter().any(|v| {
+            svg.contains(&format!("({v:.0} / ")) && html.contains(&format!("<td>{v:.0}</td>"))
+        });
         assert!(found, "speedup.svg or the report lacks {par}");
     }
     assert!(svg.contains("speedup by threads"));
@@ -253,28 +361,70 @@ fn bad_sweeps_and_unwritable_directories_are_refused() {
     std::fs::write(&file, b"not a directory").expect("write file");
     let under_file = file.join("plots");
     let report_under_file = file.join("r.html");
-    let base = ["bench", "--txs", "500", "--accounts", "100", "--backend", "cpu", "--no-cache"];
+    let base = [
+        "bench",
+        "--txs",
+        "500",
+        "--accounts",
+        "100",
+        "--backend",
+        "cpu",
+        "--no-cache",
+    ];
     let cases: &[(&[&str], &str)] = &[
-        (&["--sweep", "colour=red,blue"], "unknown sweep parameter 'colour'"),
+        (
+            &["--sweep", "colour=red,blue"],
+            "unknown sweep parameter 'colour'",
+        ),
         (&["--sweep", "contention="], "no values to sweep contention"),
         (&["--sweep", "workers"], "expected PARAM=V1,V2,..."),
         (&["--sweep", "sigs-per-tx=1,,2"], "an empty value"),
-        (&["--sweep", "sigs-per-tx=1,x"], "bad value 'x' for sweep parameter sigs-per-tx"),
-        (&["--sweep", "sigs-per-tx=9"], "bad value '9' for sweep parameter sigs-per-tx"),
-        (&["--sweep", "contention=uniform,zipf:abc"], "bad value 'zipf:abc'"),
-        (&["--sweep", "backend=cpu,tpu"], "bad value 'tpu' for sweep parameter backend"),
-        (&["--sweep", "rule=strict,lax"], "bad value 'lax' for sweep parameter rule"),
-        (&["--sweep", "invalid-share=0.1,2"], "bad value '2' for sweep parameter invalid-share"),
-        (&["--sweep", "block-size=0"], "bad value '0' for sweep parameter block-size"),
-        (&["--plot", s(&under_file)], "cannot create the plot directory"),
-        (&["--report", s(&report_under_file)], "cannot create the report directory"),
+        (
+            &["--sweep", "sigs-per-tx=1,x"],
+            "bad value 'x' for sweep parameter sigs-per-tx",
+        ),
+        (
+            &["--sweep", "sigs-per-tx=9"],
+            "bad value '9' for sweep parameter sigs-per-tx",
+        ),
+        (
+            &["--sweep", "contention=uniform,zipf:abc"],
+            "bad value 'zipf:abc'",
+        ),
+        (
+            &["--sweep", "backend=cpu,tpu"],
+            "bad value 'tpu' for sweep parameter backend",
+        ),
+        (
+            &["--sweep", "rule=strict,lax"],
+            "bad value 'lax' for sweep parameter rule",
+        ),
+        (
+            &["--sweep", "invalid-share=0.1,2"],
+            "bad value '2' for sweep parameter invalid-share",
+        ),
+        (
+            &["--sweep", "block-size=0"],
+            "bad value '0' for sweep parameter block-size",
+        ),
+        (
+            &["--plot", s(&under_file)],
+            "cannot create the plot directory",
+        ),
+        (
+            &["--report", s(&report_under_file)],
+            "cannot create the report directory",
+        ),
     ];
     for (extra, message) in cases {
         let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
         let (code, out, err) = run(&args, b"");
         assert_ne!(code, 0, "{extra:?} accepted: {out}");
         assert_ne!(code, -1, "{extra:?} killed");
-        assert!(err.contains(message), "{extra:?}: expected '{message}' in {err:?}");
+        assert!(
+            err.contains(message),
+            "{extra:?}: expected '{message}' in {err:?}"
+        );
         assert!(!err.contains("panicked"), "{extra:?} panicked: {err}");
         assert!(out.is_empty(), "{extra:?}: output before the error: {out}");
     }
@@ -283,6 +433,9 @@ fn bad_sweeps_and_unwritable_directories_are_refused() {
         b"",
     );
     assert_ne!(code, 0);
-    assert!(err.contains("bad value '0' for sweep parameter threads"), "{err}");
+    assert!(
+        err.contains("bad value '0' for sweep parameter threads"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

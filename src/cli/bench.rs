@@ -457,8 +457,9 @@ fn run_once(args: &BenchArgs, progress: &Progress) -> anyhow::Result<BenchRun> {
         // the reference runs the same blocks: under --rate, blocks close on time, so
         // their boundaries are read back from the results
         let blocks = same_blocks(&workload.packets, &results);
-        let (reference, ref_table) =
-            progress.spin("single-threaded reference run", || run_reference(&config, &blocks))?;
+        let (reference, ref_table) = progress.spin("single-threaded reference run", || {
+            run_reference(&config, &blocks)
+        })?;
         Some(reference == results && txpipe::state::full_state_hash(&ref_table) == state_hash)
     } else {
         None
@@ -683,7 +684,12 @@ fn check_writable_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
 }
 
 /// The report of a run or sweep.
-fn report(args: &BenchArgs, param: &str, runs: &[(String, BenchRun)], plots: &BenchPlots) -> anyhow::Result<Report> {
+fn report(
+    args: &BenchArgs,
+    param: &str,
+    runs: &[(String, BenchRun)],
+    plots: &BenchPlots,
+) -> anyhow::Result<Report> {
     let swept = |name: &str, value: String| {
         if name == param {
             "(swept)".to_string()
@@ -692,75 +698,132 @@ fn report(args: &BenchArgs, param: &str, runs: &[(String, BenchRun)], plots: &Be
         }
     };
     let params = vec![
-        ("sweep".to_string(), match &args.sweep {
-            Some(s) => format!("{} = {}", s.param.name(), s.values.join(", ")),
-            None => "none (a single run)".to_string(),
-        }),
+        (
+            "sweep".to_string(),
+            match &args.sweep {
+                Some(s) => format!("{} = {}", s.param.name(), s.values.join(", ")),
+                None => "none (a single run)".to_string(),
+            },
+        ),
         ("transactions".into(), args.txs.to_string()),
         ("accounts".into(), args.accounts.to_string()),
         ("mix".into(), args.mix.to_string()),
-        ("contention".into(), swept("contention", format!("{:?}", args.contention))),
-        ("sigs-per-tx".into(), swept("sigs-per-tx", args.sigs_per_tx.to_string())),
-        ("invalid-share".into(), swept("invalid-share", args.invalid_share.to_string())),
+        (
+            "contention".into(),
+            swept("contention", format!("{:?}", args.contention)),
+        ),
+        (
+            "sigs-per-tx".into(),
+            swept("sigs-per-tx", args.sigs_per_tx.to_string()),
+        ),
+        (
+            "invalid-share".into(),
+            swept("invalid-share", args.invalid_share.to_string()),
+        ),
         ("duplicate-share".into(), args.duplicate_share.to_string()),
         ("v0-share".into(), args.v0_share.to_string()),
-        ("work-rounds".into(), format!("{} ({})", args.work_rounds, args.cost_dist)),
+        (
+            "work-rounds".into(),
+            format!("{} ({})", args.work_rounds, args.cost_dist),
+        ),
         ("backend".into(), swept("backend", args.backend.to_string())),
         ("rule".into(), swept("rule", args.rule.to_string())),
-        ("block-size".into(), swept("block-size", args.block_size.to_string())),
-        ("sigverify-batch".into(), swept("sigverify-batch", args.sigverify_batch.to_string())),
+        (
+            "block-size".into(),
+            swept("block-size", args.block_size.to_string()),
+        ),
+        (
+            "sigverify-batch".into(),
+            swept("sigverify-batch", args.sigverify_batch.to_string()),
+        ),
         ("workers".into(), swept("workers", args.workers.to_string())),
-        ("load".into(), match args.rate {
-            Some(r) => format!("open loop, {r} tx/s ({} arrivals)", args.arrivals),
-            None => "flood".to_string(),
-        }),
+        (
+            "load".into(),
+            match args.rate {
+                Some(r) => format!("open loop, {r} tx/s ({} arrivals)", args.arrivals),
+                None => "flood".to_string(),
+            },
+        ),
         ("seed".into(), args.seed.to_string()),
         ("threads".into(), rayon::current_num_threads().to_string()),
     ];
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |b| format!("{b:.0}"));
     let results = Table {
         title: "Results".into(),
-        header: [param, "backend", "tx/s end to end", "tx/s signatures only", "p50 ms", "p90 ms",
-                 "p99 ms", "p99.9 ms", "max ms", "ok", "invalid sig", "reference", "state hash"]
-            .iter().map(|h| h.to_string()).collect(),
-        rows: runs.iter().map(|(v, r)| {
-            let m = &r.metrics;
-            vec![
-                v.clone(),
-                r.backend.clone(),
-                format!("{:.0}", m.tps),
-                opt(r.sigverify_only_tps),
-                format!("{:.1}", m.latency_p50_ms),
-                format!("{:.1}", m.latency_p90_ms),
-                format!("{:.1}", m.latency_p99_ms),
-                format!("{:.1}", m.latency_p999_ms),
-                format!("{:.1}", m.latency_max_ms),
-                m.outcomes.ok.to_string(),
-                m.outcomes.invalid_signature.to_string(),
-                match r.reference_match {
-                    Some(true) => "match".into(),
-                    Some(false) => "MISMATCH".into(),
-                    None => "-".into(),
-                },
-                hex::encode(r.state_hash)[..16].to_string(),
-            ]
-        }).collect(),
+        header: [
+            param,
+            "backend",
+            "tx/s end to end",
+            "tx/s signatures only",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "max ms",
+            "ok",
+            "invalid sig",
+            "reference",
+            "state hash",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: runs
+            .iter()
+            .map(|(v, r)| {
+                let m = &r.metrics;
+                vec![
+                    v.clone(),
+                    r.backend.clone(),
+                    format!("{:.0}", m.tps),
+                    opt(r.sigverify_only_tps),
+                    format!("{:.1}", m.latency_p50_ms),
+                    format!("{:.1}", m.latency_p90_ms),
+                    format!("{:.1}", m.latency_p99_ms),
+                    format!("{:.1}", m.latency_p999_ms),
+                    format!("{:.1}", m.latency_max_ms),
+                    m.outcomes.ok.to_string(),
+                    m.outcomes.invalid_signature.to_string(),
+                    match r.reference_match {
+                        Some(true) => "match".into(),
+                        Some(false) => "MISMATCH".into(),
+                        None => "-".into(),
+                    },
+                    hex::encode(r.state_hash)[..16].to_string(),
+                ]
+            })
+            .collect(),
     };
     let stages = Table {
         title: "Stages".into(),
-        header: [param, "stage", "tx/s (wall)", "busy s", "busy share %", "tx/s (busy)", "max queue"]
-            .iter().map(|h| h.to_string()).collect(),
-        rows: runs.iter().flat_map(|(v, r)| {
-            r.metrics.stages.iter().map(move |s| vec![
-                v.clone(),
-                s.stage.to_string(),
-                format!("{:.0}", s.tps),
-                format!("{:.3}", s.busy_s),
-                format!("{:.0}", s.busy_share * 100.0),
-                format!("{:.0}", s.capacity_tps),
-                s.max_queue_depth.to_string(),
-            ])
-        }).collect(),
+        header: [
+            param,
+            "stage",
+            "tx/s (wall)",
+            "busy s",
+            "busy share %",
+            "tx/s (busy)",
+            "max queue",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: runs
+            .iter()
+            .flat_map(|(v, r)| {
+                r.metrics.stages.iter().map(move |s| {
+                    vec![
+                        v.clone(),
+                        s.stage.to_string(),
+                        format!("{:.0}", s.tps),
+                        format!("{:.3}", s.busy_s),
+                        format!("{:.0}", s.busy_share * 100.0),
+                        format!("{:.0}", s.capacity_tps),
+                        s.max_queue_depth.to_string(),
+                    ]
+                })
+            })
+            .collect(),
     };
     Ok(Report {
         title: match &args.sweep {
@@ -808,7 +871,10 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<ExitCode> {
         check_writable_dir(dir, "plot")?;
     }
     if let Some(file) = &args.report {
-        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         check_writable_dir(dir, "report")?;
     }
     let param = args.sweep.as_ref().map_or("run", |s| s.param.name());
@@ -852,7 +918,11 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<ExitCode> {
         if let Some(dir) = &args.plot {
             let (_, files) = plots.write(dir)?;
             if !args.json {
-                eprintln!("txpipe: wrote {} plot files into {}", files.len(), dir.display());
+                eprintln!(
+                    "txpipe: wrote {} plot files into {}",
+                    files.len(),
+                    dir.display()
+                );
             }
         }
         if let Some(file) = &args.report {

@@ -16,10 +16,7 @@ pub fn machine() -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    format!(
-        "{model}, {cores} core{}",
-        if cores == 1 { "" } else { "s" }
-    )
+    format!("{model}, {cores} core{}", if cores == 1 { "" } else { "s" })
 }
 
 /// The short git commit the binary was built from, or "unknown" (see build.rs).

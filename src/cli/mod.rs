@@ -11,10 +11,10 @@ mod info;
 mod io;
 mod machine;
 mod plot;
-mod progress;
-mod report;
 mod poh;
+mod progress;
 mod replay;
+mod report;
 mod sweep;
 mod verify;
 

@@ -343,9 +343,7 @@ where
                 SIGONLY.stroke_width(3),
             ))?
             .label("signature verification only")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], SIGONLY.stroke_width(3))
-            });
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], SIGONLY.stroke_width(3)));
         chart.draw_series(
             sig.iter()
                 .map(|&(x, y)| TriangleMarker::new((x, y), 6, SIGONLY.filled())),
@@ -446,19 +444,24 @@ where
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(3)))?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
         chart.draw_series(pts.iter().map(|&q| Circle::new(q, 4, color.filled())))?;
         // p50 and p99 written out
-        chart.draw_series(pts.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 2).map(
-            |(_, &(x, y))| {
-                EmptyElement::at((x, y))
-                    + Text::new(
-                        format!("{y:.1} ms"),
-                        (8, -20),
-                        (FAMILY, 14).into_font().color(&color),
-                    )
-            },
-        ))?;
+        chart.draw_series(
+            pts.iter()
+                .enumerate()
+                .filter(|(i, _)| *i == 0 || *i == 2)
+                .map(|(_, &(x, y))| {
+                    EmptyElement::at((x, y))
+                        + Text::new(
+                            format!("{y:.1} ms"),
+                            (8, -20),
+                            (FAMILY, 14).into_font().color(&color),
+                        )
+                }),
+        )?;
     }
     chart
         .configure_series_labels()
@@ -477,11 +480,10 @@ where
     let area = with_caption(root, &d.caption)?;
     let n = d.points.len();
     let labels: Vec<String> = d.points.iter().map(|p| p.label.clone()).collect();
-    let ymax = top(
-        d.points
-            .iter()
-            .map(|p| p.stages.iter().map(|s| s.1 * 100.0).sum::<f64>()),
-    );
+    let ymax = top(d
+        .points
+        .iter()
+        .map(|p| p.stages.iter().map(|s| s.1 * 100.0).sum::<f64>()));
     let mut chart = ChartBuilder::on(&area)
         .caption(format!("Stage busy share by {}", d.param), (FAMILY, 24))
         .margin(16)
@@ -520,7 +522,10 @@ where
             let (lo, hi) = (bottoms[i], bottoms[i] + share);
             bottoms[i] = hi;
             let x = i as f64;
-            rects.push(Rectangle::new([(x - 0.3, lo), (x + 0.3, hi)], color.filled()));
+            rects.push(Rectangle::new(
+                [(x - 0.3, lo), (x + 0.3, hi)],
+                color.filled(),
+            ));
             if share >= ymax * 0.04 {
                 texts.push(
                     EmptyElement::at((x, (lo + hi) / 2.0))

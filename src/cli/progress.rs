@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// Whether progress is drawn: only when standard error is a terminal.
 #[derive(Clone, Debug)]
@@ -41,13 +41,21 @@ impl Progress {
         }
     }
 
-    /// A bar counting `unit`s up to `total`, with the rate and the time left.
+    /// A bar counting `unit`s up to `total`, with the rate and the time left. (A bench or
+    /// replay bar counts transactions as the pipeline takes them in: at most its in-flight
+    /// bound ahead of the results.)
     pub fn bar(&self, total: u64, message: &str, unit: &str) -> ProgressBar {
         let template = format!(
-            "{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, ETA {{eta}})"
+            "{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} ({{rate}}, ETA {{eta}})"
         );
         let style = ProgressStyle::with_template(&template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            )
             .progress_chars("=> ");
         let bar = self.new_bar(ProgressBar::with_draw_target(
             Some(total),

@@ -61,7 +61,9 @@ pub fn escape(s: &str) -> String {
 fn inline_svg(svg: &str) -> &str {
     let s = svg.trim_start();
     match s.strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>").map_or(s, |(_, body)| body.trim_start()),
+        Some(rest) => rest
+            .split_once("?>")
+            .map_or(s, |(_, body)| body.trim_start()),
         None => s,
     }
 }
@@ -80,7 +82,10 @@ impl Report {
         let e = escape;
         let _ = writeln!(h, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
         let _ = writeln!(h, "<!DOCTYPE html>");
-        let _ = writeln!(h, "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">");
+        let _ = writeln!(
+            h,
+            "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">"
+        );
         let _ = writeln!(
             h,
             "<head><meta charset=\"UTF-8\"/><title>{}</title><style>{STYLE}</style></head>",
