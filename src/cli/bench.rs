@@ -1,5 +1,7 @@
 //! `txpipe bench`: the main job. Generates (or loads from the cache) a signed workload,
-//! runs it through the pipeline, and prints a summary table or one JSON object.
+//! runs it through the pipeline, and prints a summary table or one JSON object; with
+//! `--sweep` once per value of a parameter (one row or JSON line each), and with `--plot`
+//! and `--report` the plots and the HTML report of the run or sweep.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -130,7 +130,7 @@ struct Speedup<'a>(&'a ExecPlots);
 
 impl Titled for Throughput<'_> {
     fn title(&self) -> String {
-        format!("Throughput by {}", self.0.param)
+        format!("Throughput{}", by(&self.0.param))
     }
 }
 impl Titled for Latency<'_> {
@@ -140,12 +140,12 @@ impl Titled for Latency<'_> {
 }
 impl Titled for Stages<'_> {
     fn title(&self) -> String {
-        format!("Stage busy share by {}", self.0.param)
+        format!("Stage busy share{}", by(&self.0.param))
     }
 }
 impl Titled for Speedup<'_> {
     fn title(&self) -> String {
-        format!("Parallel execution speedup by {}", self.0.param)
+        format!("Parallel execution speedup{}", by(&self.0.param))
     }
 }
 
@@ -232,6 +232,15 @@ impl ExecPlots {
     }
 }
 
+/// " by PARAM" for a sweep's titles, nothing for a single run.
+fn by(param: &str) -> String {
+    if param == "run" {
+        String::new()
+    } else {
+        format!(" by {param}")
+    }
+}
+
 /// Tick values in `0..n` are the categories: their labels, nothing between them.
 fn category_label(labels: &[String], x: f64) -> String {
     let i = x.round();
@@ -299,7 +308,7 @@ where
         .iter()
         .flat_map(|p| std::iter::once(p.tps).chain(p.sigverify_only_tps)));
     let mut chart = ChartBuilder::on(&area)
-        .caption(format!("Throughput by {}", d.param), (FAMILY, 24))
+        .caption(format!("Throughput{}", by(&d.param)), (FAMILY, 24))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -485,7 +494,7 @@ where
         .iter()
         .map(|p| p.stages.iter().map(|s| s.1 * 100.0).sum::<f64>()));
     let mut chart = ChartBuilder::on(&area)
-        .caption(format!("Stage busy share by {}", d.param), (FAMILY, 24))
+        .caption(format!("Stage busy share{}", by(&d.param)), (FAMILY, 24))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -563,7 +572,7 @@ where
     let ymax = top(d.points.iter().map(|p| p.speedup).chain([1.0]));
     let mut chart = ChartBuilder::on(&area)
         .caption(
-            format!("Parallel execution speedup by {}", d.param),
+            format!("Parallel execution speedup{}", by(&d.param)),
             (FAMILY, 24),
         )
         .margin(16)
