@@ -445,10 +445,15 @@ where
             .enumerate()
             .map(|(i, &v)| (i as f64, v))
             .collect();
+        // p50 and p99 written out in the legend (legible however close the runs are)
+        let [p50, _, p99, _, _] = p.latency_ms;
         let name = if d.points.len() == 1 {
-            "latency".to_string()
+            format!("p50 {p50:.1} ms, p99 {p99:.1} ms")
         } else {
-            format!("{} = {}", d.param, p.label)
+            format!(
+                "{} = {}: p50 {p50:.1} ms, p99 {p99:.1} ms",
+                d.param, p.label
+            )
         };
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(3)))?
@@ -457,24 +462,10 @@ where
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
         chart.draw_series(pts.iter().map(|&q| Circle::new(q, 4, color.filled())))?;
-        // p50 and p99 written out
-        chart.draw_series(
-            pts.iter()
-                .enumerate()
-                .filter(|(i, _)| *i == 0 || *i == 2)
-                .map(|(_, &(x, y))| {
-                    EmptyElement::at((x, y))
-                        + Text::new(
-                            format!("{y:.1} ms"),
-                            (8, -20),
-                            (FAMILY, 14).into_font().color(&color),
-                        )
-                }),
-        )?;
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .label_font((FAMILY, 15))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
