@@ -439,3 +439,46 @@ fn bad_sweeps_and_unwritable_directories_are_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// On a terminal (util-linux `script` gives the command one), progress is drawn on
+/// standard error and standard output still holds nothing but the JSON line. Skipped
+/// where `script` is missing.
+#[test]
+fn on_a_terminal_progress_goes_to_stderr_and_json_stays_clean() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: no `script` command to give txpipe a terminal");
+        return;
+    }
+    let dir = temp_dir("tty");
+    let out = dir.join("out.json");
+    let log = dir.join("tty.log");
+    let command = format!(
+        "'{}' bench --txs 3000 --accounts 500 --backend cpu --no-cache --json > '{}'",
+        env!("CARGO_BIN_EXE_txpipe"),
+        s(&out)
+    );
+    let status = std::process::Command::new("script")
+        .args(["-qfec", &command, s(&log)])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script");
+    assert!(status.status.success(), "{status:?}");
+    let terminal =
+        String::from_utf8_lossy(&std::fs::read(&log).expect("terminal log")).into_owned();
+    assert!(
+        terminal.contains("signing workload"),
+        "no progress on the terminal: {terminal:?}"
+    );
+    let stdout = std::fs::read_to_string(&out).expect("stdout file");
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert!(
+        !stdout.contains('\r') && !stdout.contains('\u{1b}'),
+        "{stdout:?}"
+    );
+    assert_eq!(keys(&json_lines(&stdout)[0]), single_run_keys());
+    let _ = std::fs::remove_dir_all(&dir);
+}

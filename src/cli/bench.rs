@@ -380,7 +380,12 @@ fn run_once(args: &BenchArgs, progress: &Progress) -> anyhow::Result<BenchRun> {
     };
     let verifier =
         Arc::new(verifier.with_context(|| format!("cannot use backend {}", args.backend))?);
-    if args.backend == BackendChoice::Auto && !verifier.has_gpu() {
+    // said once, not once per run of a sweep
+    static SAID_NO_GPU: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if args.backend == BackendChoice::Auto
+        && !verifier.has_gpu()
+        && !SAID_NO_GPU.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
         match txpipe::gpu::adapter_is_software() {
             Some(true) => eprintln!(
                 "txpipe: only a software GPU adapter found (slower than the CPU); verifying signatures on the CPU (--backend gpu forces it)"
