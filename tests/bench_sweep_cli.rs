@@ -437,6 +437,13 @@ fn bad_sweeps_and_unwritable_directories_are_refused() {
         err.contains("bad value '0' for sweep parameter threads"),
         "{err}"
     );
+    let (code, out, err) = run(
+        &["bench-exec", "--txs", "100", "--plot", s(&under_file)],
+        b"",
+    );
+    assert_ne!(code, 0);
+    assert!(out.is_empty(), "ran before refusing: {out}");
+    assert!(err.contains("cannot create the plot directory"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

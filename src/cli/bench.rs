@@ -21,8 +21,9 @@ use txpipe::pipeline::{BlockResult, MetricsSnapshot, Pipeline, PipelineConfig};
 use txpipe::sigverify::{BackendVerifier, SigItem, SignatureRule};
 use txpipe::tx::TransactionView;
 
+use super::io::check_writable_dir;
 use super::machine;
-use super::plot::{BenchPlots, Point};
+use super::plot::{BenchPlots, Figure, Point};
 use super::progress::Progress;
 use super::report::{Report, Table};
 use super::sweep::{parse, Param, Sweep};
@@ -679,24 +680,13 @@ fn point(label: &str, run: &BenchRun) -> Point {
     }
 }
 
-/// Fails early, before any run, when `dir` cannot hold files.
-fn check_writable_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the {what} directory {}", dir.display()))?;
-    let probe = dir.join(format!(".txpipe-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("cannot write into the {what} directory {}", dir.display()))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
 /// The report of a run or sweep.
 fn report(
     args: &BenchArgs,
     param: &str,
     runs: &[(String, BenchRun)],
-    plots: &BenchPlots,
-) -> anyhow::Result<Report> {
+    figures: Vec<Figure>,
+) -> Report {
     let swept = |name: &str, value: String| {
         if name == param {
             "(swept)".to_string()
@@ -832,7 +822,7 @@ fn report(
             })
             .collect(),
     };
-    Ok(Report {
+    Report {
         title: match &args.sweep {
             Some(s) => format!("txpipe bench: {} sweep", s.param.name()),
             None => "txpipe bench".to_string(),
@@ -842,8 +832,8 @@ fn report(
         commit: machine::commit().to_string(),
         params,
         tables: vec![results, stages],
-        figures: plots.svgs()?,
-    })
+        figures,
+    }
 }
 
 /// `txpipe bench`: one run, or one per value of `--sweep`; plots and a report on request.
@@ -922,8 +912,10 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<ExitCode> {
             caption: machine::caption(),
             points: runs.iter().map(|(v, r)| point(v, r)).collect(),
         };
+        let mut figures = None;
         if let Some(dir) = &args.plot {
-            let (_, files) = plots.write(dir)?;
+            let (figs, files) = plots.write(dir)?;
+            figures = Some(figs);
             if !args.json {
                 eprintln!(
                     "txpipe: wrote {} plot files into {}",
@@ -933,7 +925,11 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if let Some(file) = &args.report {
-            report(&args, param, &runs, &plots)?.write(file)?;
+            let figures = match figures {
+                Some(f) => f,
+                None => plots.svgs()?,
+            };
+            report(&args, param, &runs, figures).write(file)?;
             if !args.json {
                 eprintln!("txpipe: wrote the report {}", file.display());
             }

@@ -2,7 +2,7 @@
 //! optionally with a metered work instruction per transaction (`--work-rounds`,
 //! `--cost-dist`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,9 @@ use txpipe::schedule::{schedule, ScheduleStats};
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
 
+use super::io::check_writable_dir;
 use super::machine;
-use super::plot::{ExecPlots, SpeedupPoint};
+use super::plot::{ExecPlots, Figure, SpeedupPoint};
 use super::report::{Report, Table};
 use super::sweep::{self, Param, Sweep};
 
@@ -421,8 +422,14 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
         None => vec![("run".to_string(), args.clone())],
     };
     if let Some(dir) = &args.plot {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the plot directory {}", dir.display()))?;
+        check_writable_dir(dir, "plot")?;
+    }
+    if let Some(file) = &args.report {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        check_writable_dir(dir, "report")?;
     }
     let param = args.sweep.as_ref().map_or("run", |s| s.param.name());
     let mut runs = Vec::with_capacity(steps.len());
@@ -447,11 +454,16 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
                 })
                 .collect(),
         };
+        let mut figures = None;
         if let Some(dir) = &args.plot {
-            plots.write(dir)?;
+            figures = Some(plots.write(dir)?.0);
         }
         if let Some(file) = &args.report {
-            exec_report(&args, param, &runs, &plots)?.write(file)?;
+            let figures = match figures {
+                Some(f) => f,
+                None => plots.svgs()?,
+            };
+            exec_report(&args, param, &runs, figures).write(file)?;
         }
     }
     Ok(if runs.iter().all(|(_, r)| r.ok) {
@@ -466,8 +478,8 @@ fn exec_report(
     args: &BenchExecArgs,
     param: &str,
     runs: &[(String, ExecRun)],
-    plots: &ExecPlots,
-) -> anyhow::Result<Report> {
+    figures: Vec<Figure>,
+) -> Report {
     let params = vec![
         (
             "sweep".to_string(),
@@ -520,7 +532,7 @@ fn exec_report(
             })
             .collect(),
     };
-    Ok(Report {
+    Report {
         title: match &args.sweep {
             Some(s) => format!("txpipe bench-exec: {} sweep", s.param.name()),
             None => "txpipe bench-exec".to_string(),
@@ -530,8 +542,8 @@ fn exec_report(
         commit: machine::commit().to_string(),
         params,
         tables: vec![table],
-        figures: plots.svgs()?,
-    })
+        figures,
+    }
 }
 
 /// The machine's ceiling for this work ([`BenchExecArgs::ceiling`]).

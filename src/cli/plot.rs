@@ -114,10 +114,10 @@ macro_rules! draw_impl {
                 $name
             }
             fn draw_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult {
-                $f(root, self.0)
+                $f(root, self.0, &self.title())
             }
             fn draw_png(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult {
-                $f(root, self.0)
+                $f(root, self.0, &self.title())
             }
         }
     };
@@ -296,7 +296,11 @@ const SIGONLY: RGBColor = RGBColor(255, 127, 14);
 const OK: RGBColor = RGBColor(44, 160, 44);
 const BAD: RGBColor = RGBColor(214, 39, 40);
 
-fn draw_throughput<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &BenchPlots) -> DrawResult
+fn draw_throughput<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &BenchPlots,
+    title: &str,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -308,7 +312,7 @@ where
         .iter()
         .flat_map(|p| std::iter::once(p.tps).chain(p.sigverify_only_tps)));
     let mut chart = ChartBuilder::on(&area)
-        .caption(format!("Throughput{}", by(&d.param)), (FAMILY, 24))
+        .caption(title, (FAMILY, 24))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -412,7 +416,11 @@ where
     Ok(())
 }
 
-fn draw_latency<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &BenchPlots) -> DrawResult
+fn draw_latency<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &BenchPlots,
+    title: &str,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -420,7 +428,7 @@ where
     let labels: Vec<String> = QUANTILES.iter().map(|q| q.to_string()).collect();
     let ymax = top(d.points.iter().flat_map(|p| p.latency_ms));
     let mut chart = ChartBuilder::on(&area)
-        .caption("Latency distribution, arrival to result", (FAMILY, 24))
+        .caption(title, (FAMILY, 24))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -473,7 +481,11 @@ where
     Ok(())
 }
 
-fn draw_stages<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &BenchPlots) -> DrawResult
+fn draw_stages<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &BenchPlots,
+    title: &str,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -485,7 +497,7 @@ where
         .iter()
         .map(|p| p.stages.iter().map(|s| s.1 * 100.0).sum::<f64>()));
     let mut chart = ChartBuilder::on(&area)
-        .caption(format!("Stage busy share{}", by(&d.param)), (FAMILY, 24))
+        .caption(title, (FAMILY, 24))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -553,7 +565,11 @@ where
     Ok(())
 }
 
-fn draw_speedup<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ExecPlots) -> DrawResult
+fn draw_speedup<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ExecPlots,
+    title: &str,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -562,10 +578,7 @@ where
     let labels: Vec<String> = d.points.iter().map(|p| p.label.clone()).collect();
     let ymax = top(d.points.iter().map(|p| p.speedup).chain([1.0]));
     let mut chart = ChartBuilder::on(&area)
-        .caption(
-            format!("Parallel execution speedup{}", by(&d.param)),
-            (FAMILY, 24),
-        )
+        .caption(title, (FAMILY, 24))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(90)

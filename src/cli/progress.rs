@@ -32,12 +32,12 @@ impl Progress {
         }
     }
 
-    fn new_bar(&self, bar: ProgressBar) -> ProgressBar {
+    /// Standard error when enabled, else nowhere.
+    fn target(&self) -> ProgressDrawTarget {
         if self.enabled {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-            bar
+            ProgressDrawTarget::stderr()
         } else {
-            ProgressBar::hidden()
+            ProgressDrawTarget::hidden()
         }
     }
 
@@ -57,10 +57,7 @@ impl Progress {
                 },
             )
             .progress_chars("=> ");
-        let bar = self.new_bar(ProgressBar::with_draw_target(
-            Some(total),
-            ProgressDrawTarget::hidden(),
-        ));
+        let bar = ProgressBar::with_draw_target(Some(total), self.target());
         bar.set_style(style);
         bar.set_message(format!("{}{message}", self.prefix));
         bar
@@ -70,10 +67,7 @@ impl Progress {
     pub fn spinner(&self, message: &str) -> ProgressBar {
         let style = ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        let bar = self.new_bar(ProgressBar::with_draw_target(
-            None,
-            ProgressDrawTarget::hidden(),
-        ));
+        let bar = ProgressBar::with_draw_target(None, self.target());
         bar.set_style(style);
         bar.set_message(format!("{}{message}", self.prefix));
         if self.enabled {
