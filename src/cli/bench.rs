@@ -24,7 +24,7 @@ use txpipe::tx::TransactionView;
 use super::io::check_writable_dir;
 use super::machine;
 use super::plot::{BenchPlots, Figure, Point};
-use super::progress::Progress;
+use super::progress::{run_pipeline, Progress};
 use super::report::{Report, Table};
 use super::sweep::{parse, Param, Sweep};
 
@@ -447,13 +447,13 @@ fn run_once(args: &BenchArgs, progress: &Progress) -> anyhow::Result<BenchRun> {
             )
         }
         None => {
-            let bar = progress.bar(workload.packets.len() as u64, "bench", "txs");
-            let blocks = workload.blocks(args.block_size).into_iter().inspect(|b| {
-                bar.inc(b.len() as u64);
-            });
-            let run = pipeline.run(blocks);
-            bar.finish_and_clear();
-            let (results, metrics) = run?;
+            let (results, metrics) = run_pipeline(
+                progress,
+                "bench",
+                pipeline,
+                workload.blocks(args.block_size),
+                workload.packets.len(),
+            )?;
             let tps = metrics.tps;
             (results, metrics, None, tps)
         }

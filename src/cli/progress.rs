@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use txpipe::pipeline::{BlockResult, MetricsSnapshot, Pipeline, PipelineError};
 
 /// Whether progress is drawn: only when standard error is a terminal.
 #[derive(Clone, Debug)]
@@ -41,9 +42,7 @@ impl Progress {
         }
     }
 
-    /// A bar counting `unit`s up to `total`, with the rate and the time left. (A bench or
-    /// replay bar counts transactions as the pipeline takes them in: at most its in-flight
-    /// bound ahead of the results.)
+    /// A bar counting `unit`s up to `total`, with the rate and the time left.
     pub fn bar(&self, total: u64, message: &str, unit: &str) -> ProgressBar {
         let template = format!(
             "{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} ({{rate}}, ETA {{eta}})"
@@ -83,4 +82,46 @@ impl Progress {
         spinner.finish_and_clear();
         out
     }
+}
+
+/// Runs `blocks` through `pipeline` to the end, as [`Pipeline::run`] does, with a bar of
+/// the transactions done (each block's count when its result arrives: rate and time left
+/// are of finished work). Off a terminal it is [`Pipeline::run`] itself.
+pub fn run_pipeline(
+    progress: &Progress,
+    message: &str,
+    mut pipeline: Pipeline,
+    blocks: impl IntoIterator<Item = Vec<Vec<u8>>>,
+    transactions: usize,
+) -> Result<(Vec<BlockResult>, MetricsSnapshot), PipelineError> {
+    if !progress.enabled {
+        return pipeline.run(blocks);
+    }
+    let bar = progress.bar(transactions as u64, message, "txs");
+    // the streaming API: a consumer reads every result, then `finish` joins the stages
+    let results = pipeline.results();
+    let outcome = std::thread::scope(|scope| {
+        let collector = scope.spawn(|| {
+            results
+                .iter()
+                .inspect(|r| bar.inc(r.outcomes.len() as u64))
+                .collect::<Vec<_>>()
+        });
+        let mut submit_err = None;
+        for block in blocks {
+            if let Err(e) = pipeline.submit_block(block) {
+                submit_err = Some(e);
+                break;
+            }
+        }
+        let closed = pipeline.close();
+        let collected = collector.join();
+        let (rest, metrics) = pipeline.finish()?;
+        let mut all = collected.map_err(|_| PipelineError::StagePanicked("collect"))?;
+        submit_err.map_or(closed, Err)?;
+        all.extend(rest);
+        Ok((all, metrics))
+    });
+    bar.finish_and_clear();
+    outcome
 }

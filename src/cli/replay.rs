@@ -19,7 +19,7 @@ use txpipe::tx::TransactionView;
 use txpipe::lines::{decode_packet_line, PacketLineError};
 
 use super::io::{open_lines, read_lines, stdout, write_json_line};
-use super::progress::Progress;
+use super::progress::{run_pipeline, Progress};
 
 /// Arguments of `replay`.
 #[derive(Args, Debug)]
@@ -96,14 +96,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         })
     }
     .context("cannot start the pipeline")?;
-    let bar = progress.bar(packets.len() as u64, "replay", "txs");
-    let blocks = packets
-        .chunks(args.block_size.max(1))
-        .map(|c| c.to_vec())
-        .inspect(|b| bar.inc(b.len() as u64));
-    let run = pipeline.run(blocks);
-    bar.finish_and_clear();
-    let (results, metrics) = run?;
+    let blocks = packets.chunks(args.block_size.max(1)).map(|c| c.to_vec());
+    let (results, metrics) = run_pipeline(&progress, "replay", pipeline, blocks, packets.len())?;
     let mut out = stdout();
     for (line, e) in &decode_errors {
         let v = match e {
