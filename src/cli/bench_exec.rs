@@ -2,6 +2,7 @@
 //! optionally with a metered work instruction per transaction (`--work-rounds`,
 //! `--cost-dist`).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,14 @@ use txpipe::schedule::{schedule, ScheduleStats};
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
 
+use super::io::check_writable_dir;
+use super::machine;
+use super::plot::{ExecPlots, Figure, SpeedupPoint};
+use super::report::{Report, Table};
+use super::sweep::{self, Param, Sweep};
+
 /// Arguments of `bench-exec`.
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct BenchExecArgs {
     /// Number of funded accounts the transfers move between (2 = full contention).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..))]
@@ -62,6 +69,83 @@ pub struct BenchExecArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Run once per value of one parameter (one JSON line, or one text block, per value):
+    /// PARAM=V1,V2,... with PARAM one of threads, work-rounds, cost-dist, accounts.
+    #[arg(long, value_name = "PARAM=V1,V2,...")]
+    sweep: Option<Sweep<ExecParam>>,
+    /// Write the speedup plot (speedup.png and speedup.svg) into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+    /// Write a self-contained HTML report (parameters, machine, table, plot inline).
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+}
+
+/// A parameter `bench-exec --sweep` can vary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecParam {
+    /// `--threads`.
+    Threads,
+    /// `--work-rounds`: the cost of a transaction.
+    WorkRounds,
+    /// `--cost-dist`.
+    CostDist,
+    /// `--accounts`: the contention.
+    Accounts,
+}
+
+impl Param for ExecParam {
+    const ALL: &'static [ExecParam] = &[
+        ExecParam::Threads,
+        ExecParam::WorkRounds,
+        ExecParam::CostDist,
+        ExecParam::Accounts,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ExecParam::Threads => "threads",
+            ExecParam::WorkRounds => "work-rounds",
+            ExecParam::CostDist => "cost-dist",
+            ExecParam::Accounts => "accounts",
+        }
+    }
+}
+
+impl ExecParam {
+    /// `args` with this parameter set to `value`.
+    fn apply(self, args: &BenchExecArgs, value: &str) -> Result<BenchExecArgs, String> {
+        let mut a = args.clone();
+        match self {
+            ExecParam::Threads => {
+                let t: u32 = sweep::parse(value)?;
+                if t == 0 {
+                    return Err("at least one thread".into());
+                }
+                a.threads = Some(t);
+            }
+            ExecParam::WorkRounds => a.work_rounds = sweep::parse(value)?,
+            ExecParam::CostDist => a.cost_dist = sweep::parse(value)?,
+            ExecParam::Accounts => {
+                a.accounts = sweep::parse(value)?;
+                if a.accounts < 2 {
+                    return Err("at least two accounts".into());
+                }
+            }
+        }
+        Ok(a)
+    }
+}
+
+/// What one run measured, for the sweep's plot and report.
+struct ExecRun {
+    /// Both paths gave the same results and state.
+    ok: bool,
+    threads: usize,
+    seq_tps: f64,
+    par_tps: f64,
+    batches: usize,
+    parallel_path: String,
 }
 
 /// How a generated transfer pairs its accounts (`bench-exec --pairs`).
@@ -145,8 +229,9 @@ fn tps(txs: usize, d: Duration) -> f64 {
     txs as f64 / d.as_secs_f64().max(1e-9)
 }
 
-/// `txpipe bench-exec`.
-pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
+/// One run of `bench-exec`: prints it (text, or one JSON line carrying `sweep` when it is
+/// a step of a sweep) and returns what it measured.
+fn run_one(args: &BenchExecArgs, sweep: Option<(&str, &str)>) -> anyhow::Result<ExecRun> {
     let accounts = usize::try_from(args.accounts).context("--accounts too large")?;
     let txs = usize::try_from(args.txs).context("--txs too large")?;
     let threads = match args.threads {
@@ -211,7 +296,7 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
     }
     let (seq, par) = (seq.context("no run")?, par.context("no run")?);
     let ceiling = if args.ceiling {
-        Some(ceiling(&executor, &pool, accounts, txs, threads, &args)?)
+        Some(ceiling(&executor, &pool, accounts, txs, threads, args)?)
     } else {
         None
     };
@@ -262,8 +347,14 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
                 json!(c.all_threads.as_micros()),
             );
         }
+        if let (Some((param, value)), Some(map)) = (sweep, out.as_object_mut()) {
+            map.insert("sweep".into(), json!({"param": param, "value": value}));
+        }
         println!("{out}");
     } else {
+        if let Some((param, value)) = sweep {
+            println!("sweep:                 {param}={value}");
+        }
         println!("accounts:              {accounts}");
         println!("txs:                   {txs} ({ok} ok)");
         println!("threads:               {threads}");
@@ -298,11 +389,161 @@ pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(if results_equal && hashes_equal {
+    Ok(ExecRun {
+        ok: results_equal && hashes_equal,
+        threads,
+        seq_tps,
+        par_tps,
+        batches: stats.batches,
+        parallel_path: format!("{:?}", par.outcome.path).to_lowercase(),
+    })
+}
+
+/// `txpipe bench-exec`: one run, or one per value of `--sweep`; a plot and a report on
+/// request.
+pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
+    let steps: Vec<(String, BenchExecArgs)> = match &args.sweep {
+        Some(sweep) => sweep
+            .values
+            .iter()
+            .map(|v| {
+                sweep
+                    .param
+                    .apply(&args, v)
+                    .map(|a| (v.clone(), a))
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "bad value '{v}' for sweep parameter {}: {e}",
+                            sweep.param.name()
+                        )
+                    })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        None => vec![("run".to_string(), args.clone())],
+    };
+    if let Some(dir) = &args.plot {
+        check_writable_dir(dir, "plot")?;
+    }
+    if let Some(file) = &args.report {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        check_writable_dir(dir, "report")?;
+    }
+    let param = args.sweep.as_ref().map_or("run", |s| s.param.name());
+    let mut runs = Vec::with_capacity(steps.len());
+    for (i, (value, step)) in steps.iter().enumerate() {
+        if i > 0 && !args.json {
+            println!();
+        }
+        let sweep = args.sweep.as_ref().map(|_| (param, value.as_str()));
+        runs.push((value.clone(), run_one(step, sweep)?));
+    }
+    if args.plot.is_some() || args.report.is_some() {
+        let plots = ExecPlots {
+            param: param.to_string(),
+            caption: machine::caption(),
+            points: runs
+                .iter()
+                .map(|(v, r)| SpeedupPoint {
+                    label: v.clone(),
+                    speedup: r.par_tps / r.seq_tps.max(1e-9),
+                    sequential_tps: r.seq_tps,
+                    parallel_tps: r.par_tps,
+                })
+                .collect(),
+        };
+        let mut figures = None;
+        if let Some(dir) = &args.plot {
+            figures = Some(plots.write(dir)?.0);
+        }
+        if let Some(file) = &args.report {
+            let figures = match figures {
+                Some(f) => f,
+                None => plots.svgs()?,
+            };
+            exec_report(&args, param, &runs, figures).write(file)?;
+        }
+    }
+    Ok(if runs.iter().all(|(_, r)| r.ok) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The report of a `bench-exec` run or sweep.
+fn exec_report(
+    args: &BenchExecArgs,
+    param: &str,
+    runs: &[(String, ExecRun)],
+    figures: Vec<Figure>,
+) -> Report {
+    let params = vec![
+        (
+            "sweep".to_string(),
+            match &args.sweep {
+                Some(s) => format!("{} = {}", s.param.name(), s.values.join(", ")),
+                None => "none (a single run)".to_string(),
+            },
+        ),
+        ("accounts".to_string(), args.accounts.to_string()),
+        ("transactions".to_string(), args.txs.to_string()),
+        (
+            "threads".to_string(),
+            args.threads
+                .map_or_else(|| "one per core".to_string(), |t| t.to_string()),
+        ),
+        ("work-rounds".to_string(), args.work_rounds.to_string()),
+        ("cost-dist".to_string(), args.cost_dist.to_string()),
+        ("repeat".to_string(), args.repeat.to_string()),
+        ("window".to_string(), args.window.to_string()),
+        ("seed".to_string(), args.seed.to_string()),
+    ];
+    let table = Table {
+        title: "Results".into(),
+        header: [
+            param,
+            "threads",
+            "sequential tx/s",
+            "parallel tx/s",
+            "speedup",
+            "batches",
+            "parallel path",
+            "results equal",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: runs
+            .iter()
+            .map(|(v, r)| {
+                vec![
+                    v.clone(),
+                    r.threads.to_string(),
+                    format!("{:.0}", r.seq_tps),
+                    format!("{:.0}", r.par_tps),
+                    format!("{:.2}", r.par_tps / r.seq_tps.max(1e-9)),
+                    r.batches.to_string(),
+                    r.parallel_path.clone(),
+                    r.ok.to_string(),
+                ]
+            })
+            .collect(),
+    };
+    Report {
+        title: match &args.sweep {
+            Some(s) => format!("txpipe bench-exec: {} sweep", s.param.name()),
+            None => "txpipe bench-exec".to_string(),
+        },
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        machine: machine::machine(),
+        commit: machine::commit().to_string(),
+        params,
+        tables: vec![table],
+        figures,
+    }
 }
 
 /// The machine's ceiling for this work ([`BenchExecArgs::ceiling`]).

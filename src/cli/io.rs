@@ -45,3 +45,14 @@ pub fn write_json_line(out: &mut impl Write, value: &serde_json::Value) -> anyho
     out.write_all(b"\n").context("error writing output")?;
     Ok(())
 }
+
+/// Fails early, before any run, when `dir` cannot hold files.
+pub fn check_writable_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the {what} directory {}", dir.display()))?;
+    let probe = dir.join(format!(".txpipe-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write into the {what} directory {}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

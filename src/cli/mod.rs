@@ -10,8 +10,13 @@ mod gpu_check;
 mod hash;
 mod info;
 mod io;
+mod machine;
+mod plot;
 mod poh;
+mod progress;
 mod replay;
+mod report;
+mod sweep;
 mod verify;
 
 /// GPU-accelerated transaction validation pipeline.

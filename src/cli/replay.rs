@@ -19,6 +19,7 @@ use txpipe::tx::TransactionView;
 use txpipe::lines::{decode_packet_line, PacketLineError};
 
 use super::io::{open_lines, read_lines, stdout, write_json_line};
+use super::progress::{run_pipeline, Progress};
 
 /// Arguments of `replay`.
 #[derive(Args, Debug)]
@@ -85,12 +86,18 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         genesis,
         ..PipelineConfig::default()
     };
-    let pipeline = Pipeline::new(config).context("cannot start the pipeline")?;
-    let blocks: Vec<Vec<Vec<u8>>> = packets
-        .chunks(args.block_size.max(1))
-        .map(|c| c.to_vec())
-        .collect();
-    let (results, metrics) = pipeline.run(blocks)?;
+    // on a terminal: a spinner while a GPU verifier compiles its kernels, then a bar
+    let progress = Progress::stderr();
+    let pipeline = if args.backend == BackendChoice::Cpu {
+        Pipeline::new(config)
+    } else {
+        progress.spin("opening the GPU verifier (compiling kernels)", || {
+            Pipeline::new(config)
+        })
+    }
+    .context("cannot start the pipeline")?;
+    let blocks = packets.chunks(args.block_size.max(1)).map(|c| c.to_vec());
+    let (results, metrics) = run_pipeline(&progress, "replay", pipeline, blocks, packets.len())?;
     let mut out = stdout();
     for (line, e) in &decode_errors {
         let v = match e {

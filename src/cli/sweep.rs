@@ -1,0 +1,62 @@
+//! `--sweep PARAM=V1,V2,...`: one parameter of a bench command and the values it takes,
+//! one run per value. Each command names its own parameters ([`Param`]) and applies a
+//! value to its arguments itself.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+/// A parameter a command can sweep.
+pub trait Param: Copy + Send + Sync + 'static {
+    /// Every parameter, in the order the help lists them.
+    const ALL: &'static [Self];
+    /// The parameter's name: its flag without the dashes.
+    fn name(self) -> &'static str;
+}
+
+/// A parameter and the values it takes, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sweep<P> {
+    /// The swept parameter.
+    pub param: P,
+    /// Its values, as given (trimmed; none empty).
+    pub values: Vec<String>,
+}
+
+impl<P: Param> FromStr for Sweep<P> {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let names = || {
+            P::ALL
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (name, list) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected PARAM=V1,V2,... (PARAM one of {})", names()))?;
+        let name = name.trim();
+        let param = P::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name() == name || p.name().replace('-', "_") == name)
+            .ok_or_else(|| format!("unknown sweep parameter '{name}' (one of {})", names()))?;
+        if list.trim().is_empty() {
+            return Err(format!("no values to sweep {name} over"));
+        }
+        let values: Vec<String> = list.split(',').map(|v| v.trim().to_string()).collect();
+        if values.iter().any(String::is_empty) {
+            return Err(format!("an empty value in the {name} sweep '{list}'"));
+        }
+        Ok(Sweep { param, values })
+    }
+}
+
+/// `v` parsed as a `T`, the parser's complaint as text.
+pub fn parse<T: FromStr>(v: &str) -> Result<T, String>
+where
+    T::Err: Display,
+{
+    v.parse::<T>().map_err(|e| e.to_string())
+}
