@@ -64,7 +64,7 @@ fn building_blocks_main(@builtin(global_invocation_id) gid: vec3<u32>) {
             build_table(i, dec.p);
             store_digits(i, load8(i * 24u + 8u), load8(i * 24u + 16u));
             out[i * 9u] = select(0u, 1u, dec.ok);
-            store8(i * 9u + 1u, pt_compress(ladder(i)));
+            store8(i * 9u + 1u, pt_compress(ladder(i, false)));
         }
         case 8u: {
             var d: array<u32, 16>;

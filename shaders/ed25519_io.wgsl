@@ -101,3 +101,576 @@ fn base_load_cached(e: u32) -> Cached {
     let w0 = e * 80u;
     return Cached(consts_load_fe(w0 + 0u), consts_load_fe(w0 + 20u), consts_load_fe(w0 + 40u), consts_load_fe(w0 + 60u));
 }
+
+// A 512-bit little-endian integer (16 words) reduced mod l
+// (Scalar::from_bytes_mod_order_wide), bit by bit from the top: r = 2r + bit, minus l
+// when r >= l (r < l < 2^253 throughout). Named 16-bit limbs, no indexed arrays.
+fn sc_reduce512(d: array<u32, 16>) -> array<u32, 8> {
+    var r0 = 0u;
+    var r1 = 0u;
+    var r2 = 0u;
+    var r3 = 0u;
+    var r4 = 0u;
+    var r5 = 0u;
+    var r6 = 0u;
+    var r7 = 0u;
+    var r8 = 0u;
+    var r9 = 0u;
+    var r10 = 0u;
+    var r11 = 0u;
+    var r12 = 0u;
+    var r13 = 0u;
+    var r14 = 0u;
+    var r15 = 0u;
+    for (var wi = 16u; wi > 0u; wi--) {
+        let word = d[wi - 1u];
+        for (var b = 32u; b > 0u; b--) {
+            var c = (word >> (b - 1u)) & 1u;
+            r0 = (r0 << 1u) | c; c = r0 >> 16u; r0 = r0 & 0xffffu;
+            r1 = (r1 << 1u) | c; c = r1 >> 16u; r1 = r1 & 0xffffu;
+            r2 = (r2 << 1u) | c; c = r2 >> 16u; r2 = r2 & 0xffffu;
+            r3 = (r3 << 1u) | c; c = r3 >> 16u; r3 = r3 & 0xffffu;
+            r4 = (r4 << 1u) | c; c = r4 >> 16u; r4 = r4 & 0xffffu;
+            r5 = (r5 << 1u) | c; c = r5 >> 16u; r5 = r5 & 0xffffu;
+            r6 = (r6 << 1u) | c; c = r6 >> 16u; r6 = r6 & 0xffffu;
+            r7 = (r7 << 1u) | c; c = r7 >> 16u; r7 = r7 & 0xffffu;
+            r8 = (r8 << 1u) | c; c = r8 >> 16u; r8 = r8 & 0xffffu;
+            r9 = (r9 << 1u) | c; c = r9 >> 16u; r9 = r9 & 0xffffu;
+            r10 = (r10 << 1u) | c; c = r10 >> 16u; r10 = r10 & 0xffffu;
+            r11 = (r11 << 1u) | c; c = r11 >> 16u; r11 = r11 & 0xffffu;
+            r12 = (r12 << 1u) | c; c = r12 >> 16u; r12 = r12 & 0xffffu;
+            r13 = (r13 << 1u) | c; c = r13 >> 16u; r13 = r13 & 0xffffu;
+            r14 = (r14 << 1u) | c; c = r14 >> 16u; r14 = r14 & 0xffffu;
+            r15 = (r15 << 1u) | c; c = r15 >> 16u; r15 = r15 & 0xffffu;
+            var br = 0i;
+            let m0 = i32(r0) - 54253 + br; br = m0 >> 16u;
+            let m1 = i32(r1) - 23797 + br; br = m1 >> 16u;
+            let m2 = i32(r2) - 25370 + br; br = m2 >> 16u;
+            let m3 = i32(r3) - 22546 + br; br = m3 >> 16u;
+            let m4 = i32(r4) - 40150 + br; br = m4 >> 16u;
+            let m5 = i32(r5) - 41719 + br; br = m5 >> 16u;
+            let m6 = i32(r6) - 63966 + br; br = m6 >> 16u;
+            let m7 = i32(r7) - 5342 + br; br = m7 >> 16u;
+            let m8 = i32(r8) - 0 + br; br = m8 >> 16u;
+            let m9 = i32(r9) - 0 + br; br = m9 >> 16u;
+            let m10 = i32(r10) - 0 + br; br = m10 >> 16u;
+            let m11 = i32(r11) - 0 + br; br = m11 >> 16u;
+            let m12 = i32(r12) - 0 + br; br = m12 >> 16u;
+            let m13 = i32(r13) - 0 + br; br = m13 >> 16u;
+            let m14 = i32(r14) - 0 + br; br = m14 >> 16u;
+            let m15 = i32(r15) - 4096 + br; br = m15 >> 16u;
+            if (br == 0i) {
+                r0 = u32(m0 & 0xffff);
+                r1 = u32(m1 & 0xffff);
+                r2 = u32(m2 & 0xffff);
+                r3 = u32(m3 & 0xffff);
+                r4 = u32(m4 & 0xffff);
+                r5 = u32(m5 & 0xffff);
+                r6 = u32(m6 & 0xffff);
+                r7 = u32(m7 & 0xffff);
+                r8 = u32(m8 & 0xffff);
+                r9 = u32(m9 & 0xffff);
+                r10 = u32(m10 & 0xffff);
+                r11 = u32(m11 & 0xffff);
+                r12 = u32(m12 & 0xffff);
+                r13 = u32(m13 & 0xffff);
+                r14 = u32(m14 & 0xffff);
+                r15 = u32(m15 & 0xffff);
+            }
+        }
+    }
+    return array<u32, 8>(r0 | (r1 << 16u), r2 | (r3 << 16u), r4 | (r5 << 16u), r6 | (r7 << 16u), r8 | (r9 << 16u), r10 | (r11 << 16u), r12 | (r13 << 16u), r14 | (r15 << 16u));
+}
+
+// Signed radix-16 digits of a scalar below 2^255 (8 little-endian words): 64 digits in
+// [-8, 8], least significant first, sum d_i 16^i = the scalar (curve25519-dalek's
+// as_radix_16). Packed four to a word as bytes (two's complement). Straight-line.
+fn radix16(k: array<u32, 8>) -> array<u32, 16> {
+    var carry = 0i;
+    var d = 0i;
+    d = i32((k[0] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d0 = u32(d) & 0xffu;
+    d = i32((k[0] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d1 = u32(d) & 0xffu;
+    d = i32((k[0] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d2 = u32(d) & 0xffu;
+    d = i32((k[0] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d3 = u32(d) & 0xffu;
+    d = i32((k[0] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d4 = u32(d) & 0xffu;
+    d = i32((k[0] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d5 = u32(d) & 0xffu;
+    d = i32((k[0] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d6 = u32(d) & 0xffu;
+    d = i32((k[0] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d7 = u32(d) & 0xffu;
+    d = i32((k[1] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d8 = u32(d) & 0xffu;
+    d = i32((k[1] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d9 = u32(d) & 0xffu;
+    d = i32((k[1] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d10 = u32(d) & 0xffu;
+    d = i32((k[1] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d11 = u32(d) & 0xffu;
+    d = i32((k[1] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d12 = u32(d) & 0xffu;
+    d = i32((k[1] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d13 = u32(d) & 0xffu;
+    d = i32((k[1] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d14 = u32(d) & 0xffu;
+    d = i32((k[1] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d15 = u32(d) & 0xffu;
+    d = i32((k[2] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d16 = u32(d) & 0xffu;
+    d = i32((k[2] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d17 = u32(d) & 0xffu;
+    d = i32((k[2] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d18 = u32(d) & 0xffu;
+    d = i32((k[2] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d19 = u32(d) & 0xffu;
+    d = i32((k[2] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d20 = u32(d) & 0xffu;
+    d = i32((k[2] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d21 = u32(d) & 0xffu;
+    d = i32((k[2] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d22 = u32(d) & 0xffu;
+    d = i32((k[2] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d23 = u32(d) & 0xffu;
+    d = i32((k[3] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d24 = u32(d) & 0xffu;
+    d = i32((k[3] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d25 = u32(d) & 0xffu;
+    d = i32((k[3] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d26 = u32(d) & 0xffu;
+    d = i32((k[3] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d27 = u32(d) & 0xffu;
+    d = i32((k[3] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d28 = u32(d) & 0xffu;
+    d = i32((k[3] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d29 = u32(d) & 0xffu;
+    d = i32((k[3] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d30 = u32(d) & 0xffu;
+    d = i32((k[3] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d31 = u32(d) & 0xffu;
+    d = i32((k[4] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d32 = u32(d) & 0xffu;
+    d = i32((k[4] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d33 = u32(d) & 0xffu;
+    d = i32((k[4] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d34 = u32(d) & 0xffu;
+    d = i32((k[4] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d35 = u32(d) & 0xffu;
+    d = i32((k[4] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d36 = u32(d) & 0xffu;
+    d = i32((k[4] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d37 = u32(d) & 0xffu;
+    d = i32((k[4] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d38 = u32(d) & 0xffu;
+    d = i32((k[4] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d39 = u32(d) & 0xffu;
+    d = i32((k[5] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d40 = u32(d) & 0xffu;
+    d = i32((k[5] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d41 = u32(d) & 0xffu;
+    d = i32((k[5] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d42 = u32(d) & 0xffu;
+    d = i32((k[5] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d43 = u32(d) & 0xffu;
+    d = i32((k[5] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d44 = u32(d) & 0xffu;
+    d = i32((k[5] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d45 = u32(d) & 0xffu;
+    d = i32((k[5] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d46 = u32(d) & 0xffu;
+    d = i32((k[5] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d47 = u32(d) & 0xffu;
+    d = i32((k[6] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d48 = u32(d) & 0xffu;
+    d = i32((k[6] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d49 = u32(d) & 0xffu;
+    d = i32((k[6] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d50 = u32(d) & 0xffu;
+    d = i32((k[6] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d51 = u32(d) & 0xffu;
+    d = i32((k[6] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d52 = u32(d) & 0xffu;
+    d = i32((k[6] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d53 = u32(d) & 0xffu;
+    d = i32((k[6] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d54 = u32(d) & 0xffu;
+    d = i32((k[6] >> 28u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d55 = u32(d) & 0xffu;
+    d = i32((k[7] >> 0u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d56 = u32(d) & 0xffu;
+    d = i32((k[7] >> 4u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d57 = u32(d) & 0xffu;
+    d = i32((k[7] >> 8u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d58 = u32(d) & 0xffu;
+    d = i32((k[7] >> 12u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d59 = u32(d) & 0xffu;
+    d = i32((k[7] >> 16u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d60 = u32(d) & 0xffu;
+    d = i32((k[7] >> 20u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d61 = u32(d) & 0xffu;
+    d = i32((k[7] >> 24u) & 0xfu) + carry;
+    carry = (d + 8) >> 4u; d = d - (carry << 4u);
+    let d62 = u32(d) & 0xffu;
+    d = i32((k[7] >> 28u) & 0xfu) + carry;
+    let d63 = u32(d) & 0xffu;
+    return array<u32, 16>(d0 | (d1 << 8u) | (d2 << 16u) | (d3 << 24u), d4 | (d5 << 8u) | (d6 << 16u) | (d7 << 24u), d8 | (d9 << 8u) | (d10 << 16u) | (d11 << 24u), d12 | (d13 << 8u) | (d14 << 16u) | (d15 << 24u), d16 | (d17 << 8u) | (d18 << 16u) | (d19 << 24u), d20 | (d21 << 8u) | (d22 << 16u) | (d23 << 24u), d24 | (d25 << 8u) | (d26 << 16u) | (d27 << 24u), d28 | (d29 << 8u) | (d30 << 16u) | (d31 << 24u), d32 | (d33 << 8u) | (d34 << 16u) | (d35 << 24u), d36 | (d37 << 8u) | (d38 << 16u) | (d39 << 24u), d40 | (d41 << 8u) | (d42 << 16u) | (d43 << 24u), d44 | (d45 << 8u) | (d46 << 16u) | (d47 << 24u), d48 | (d49 << 8u) | (d50 << 16u) | (d51 << 24u), d52 | (d53 << 8u) | (d54 << 16u) | (d55 << 24u), d56 | (d57 << 8u) | (d58 << 16u) | (d59 << 24u), d60 | (d61 << 8u) | (d62 << 16u) | (d63 << 24u));
+}
+
+// GENERATED by shaders/gen_kernel.py (emit_sha512_digest).
+// SHA-512 of the `len`-byte input; the digest as 16 little-endian u32 words
+// (word j = digest bytes 4j..4j+3), i.e. the 512-bit integer the ed25519 rule reduces.
+// Each block: the schedule in 16 named words, 5 iterations of 16 straight-line rounds.
+fn sha512_digest(item: u32, pre: u32, len: u32) -> array<u32, 16> {
+    var h0 = vec2<u32>(0x6a09e667u, 0xf3bcc908u);
+    var h1 = vec2<u32>(0xbb67ae85u, 0x84caa73bu);
+    var h2 = vec2<u32>(0x3c6ef372u, 0xfe94f82bu);
+    var h3 = vec2<u32>(0xa54ff53au, 0x5f1d36f1u);
+    var h4 = vec2<u32>(0x510e527fu, 0xade682d1u);
+    var h5 = vec2<u32>(0x9b05688cu, 0x2b3e6c1fu);
+    var h6 = vec2<u32>(0x1f83d9abu, 0xfb41bd6bu);
+    var h7 = vec2<u32>(0x5be0cd19u, 0x137e2179u);
+    let nblocks = (len + 17u + 127u) / 128u;
+    for (var blk = 0u; blk < nblocks; blk++) {
+        let q0 = blk * 32u;
+        var w0 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 0u), sha512_padded_word(item, pre, len, nblocks, q0 + 1u));
+        var w1 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 2u), sha512_padded_word(item, pre, len, nblocks, q0 + 3u));
+        var w2 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 4u), sha512_padded_word(item, pre, len, nblocks, q0 + 5u));
+        var w3 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 6u), sha512_padded_word(item, pre, len, nblocks, q0 + 7u));
+        var w4 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 8u), sha512_padded_word(item, pre, len, nblocks, q0 + 9u));
+        var w5 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 10u), sha512_padded_word(item, pre, len, nblocks, q0 + 11u));
+        var w6 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 12u), sha512_padded_word(item, pre, len, nblocks, q0 + 13u));
+        var w7 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 14u), sha512_padded_word(item, pre, len, nblocks, q0 + 15u));
+        var w8 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 16u), sha512_padded_word(item, pre, len, nblocks, q0 + 17u));
+        var w9 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 18u), sha512_padded_word(item, pre, len, nblocks, q0 + 19u));
+        var w10 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 20u), sha512_padded_word(item, pre, len, nblocks, q0 + 21u));
+        var w11 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 22u), sha512_padded_word(item, pre, len, nblocks, q0 + 23u));
+        var w12 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 24u), sha512_padded_word(item, pre, len, nblocks, q0 + 25u));
+        var w13 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 26u), sha512_padded_word(item, pre, len, nblocks, q0 + 27u));
+        var w14 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 28u), sha512_padded_word(item, pre, len, nblocks, q0 + 29u));
+        var w15 = vec2<u32>(sha512_padded_word(item, pre, len, nblocks, q0 + 30u), sha512_padded_word(item, pre, len, nblocks, q0 + 31u));
+        var a = h0;
+        var b = h1;
+        var c = h2;
+        var d = h3;
+        var e = h4;
+        var f = h5;
+        var g = h6;
+        var hh = h7;
+        for (var t0 = 0u; t0 < 80u; t0 += 16u) {
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w1, 1u) ^ rotr64_lo(w1, 8u) ^ shr64(w1, 7u);
+                let s1 = rotr64_lo(w14, 19u) ^ rotr64_hi(w14, 61u) ^ shr64(w14, 6u);
+                w0 = add64(add64(w0, s0), add64(w9, s1));
+            }
+            {
+                let bs1 = rotr64_lo(e, 14u) ^ rotr64_lo(e, 18u) ^ rotr64_hi(e, 41u);
+                let ch = (e & f) ^ (~e & g);
+                let t1 = add64(add64(add64(hh, bs1), add64(ch, sha512_k(t0 + 0u))), w0);
+                let bs0 = rotr64_lo(a, 28u) ^ rotr64_hi(a, 34u) ^ rotr64_hi(a, 39u);
+                let maj = (a & b) ^ (a & c) ^ (b & c);
+                d = add64(d, t1);
+                hh = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w2, 1u) ^ rotr64_lo(w2, 8u) ^ shr64(w2, 7u);
+                let s1 = rotr64_lo(w15, 19u) ^ rotr64_hi(w15, 61u) ^ shr64(w15, 6u);
+                w1 = add64(add64(w1, s0), add64(w10, s1));
+            }
+            {
+                let bs1 = rotr64_lo(d, 14u) ^ rotr64_lo(d, 18u) ^ rotr64_hi(d, 41u);
+                let ch = (d & e) ^ (~d & f);
+                let t1 = add64(add64(add64(g, bs1), add64(ch, sha512_k(t0 + 1u))), w1);
+                let bs0 = rotr64_lo(hh, 28u) ^ rotr64_hi(hh, 34u) ^ rotr64_hi(hh, 39u);
+                let maj = (hh & a) ^ (hh & b) ^ (a & b);
+                c = add64(c, t1);
+                g = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w3, 1u) ^ rotr64_lo(w3, 8u) ^ shr64(w3, 7u);
+                let s1 = rotr64_lo(w0, 19u) ^ rotr64_hi(w0, 61u) ^ shr64(w0, 6u);
+                w2 = add64(add64(w2, s0), add64(w11, s1));
+            }
+            {
+                let bs1 = rotr64_lo(c, 14u) ^ rotr64_lo(c, 18u) ^ rotr64_hi(c, 41u);
+                let ch = (c & d) ^ (~c & e);
+                let t1 = add64(add64(add64(f, bs1), add64(ch, sha512_k(t0 + 2u))), w2);
+                let bs0 = rotr64_lo(g, 28u) ^ rotr64_hi(g, 34u) ^ rotr64_hi(g, 39u);
+                let maj = (g & hh) ^ (g & a) ^ (hh & a);
+                b = add64(b, t1);
+                f = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w4, 1u) ^ rotr64_lo(w4, 8u) ^ shr64(w4, 7u);
+                let s1 = rotr64_lo(w1, 19u) ^ rotr64_hi(w1, 61u) ^ shr64(w1, 6u);
+                w3 = add64(add64(w3, s0), add64(w12, s1));
+            }
+            {
+                let bs1 = rotr64_lo(b, 14u) ^ rotr64_lo(b, 18u) ^ rotr64_hi(b, 41u);
+                let ch = (b & c) ^ (~b & d);
+                let t1 = add64(add64(add64(e, bs1), add64(ch, sha512_k(t0 + 3u))), w3);
+                let bs0 = rotr64_lo(f, 28u) ^ rotr64_hi(f, 34u) ^ rotr64_hi(f, 39u);
+                let maj = (f & g) ^ (f & hh) ^ (g & hh);
+                a = add64(a, t1);
+                e = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w5, 1u) ^ rotr64_lo(w5, 8u) ^ shr64(w5, 7u);
+                let s1 = rotr64_lo(w2, 19u) ^ rotr64_hi(w2, 61u) ^ shr64(w2, 6u);
+                w4 = add64(add64(w4, s0), add64(w13, s1));
+            }
+            {
+                let bs1 = rotr64_lo(a, 14u) ^ rotr64_lo(a, 18u) ^ rotr64_hi(a, 41u);
+                let ch = (a & b) ^ (~a & c);
+                let t1 = add64(add64(add64(d, bs1), add64(ch, sha512_k(t0 + 4u))), w4);
+                let bs0 = rotr64_lo(e, 28u) ^ rotr64_hi(e, 34u) ^ rotr64_hi(e, 39u);
+                let maj = (e & f) ^ (e & g) ^ (f & g);
+                hh = add64(hh, t1);
+                d = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w6, 1u) ^ rotr64_lo(w6, 8u) ^ shr64(w6, 7u);
+                let s1 = rotr64_lo(w3, 19u) ^ rotr64_hi(w3, 61u) ^ shr64(w3, 6u);
+                w5 = add64(add64(w5, s0), add64(w14, s1));
+            }
+            {
+                let bs1 = rotr64_lo(hh, 14u) ^ rotr64_lo(hh, 18u) ^ rotr64_hi(hh, 41u);
+                let ch = (hh & a) ^ (~hh & b);
+                let t1 = add64(add64(add64(c, bs1), add64(ch, sha512_k(t0 + 5u))), w5);
+                let bs0 = rotr64_lo(d, 28u) ^ rotr64_hi(d, 34u) ^ rotr64_hi(d, 39u);
+                let maj = (d & e) ^ (d & f) ^ (e & f);
+                g = add64(g, t1);
+                c = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w7, 1u) ^ rotr64_lo(w7, 8u) ^ shr64(w7, 7u);
+                let s1 = rotr64_lo(w4, 19u) ^ rotr64_hi(w4, 61u) ^ shr64(w4, 6u);
+                w6 = add64(add64(w6, s0), add64(w15, s1));
+            }
+            {
+                let bs1 = rotr64_lo(g, 14u) ^ rotr64_lo(g, 18u) ^ rotr64_hi(g, 41u);
+                let ch = (g & hh) ^ (~g & a);
+                let t1 = add64(add64(add64(b, bs1), add64(ch, sha512_k(t0 + 6u))), w6);
+                let bs0 = rotr64_lo(c, 28u) ^ rotr64_hi(c, 34u) ^ rotr64_hi(c, 39u);
+                let maj = (c & d) ^ (c & e) ^ (d & e);
+                f = add64(f, t1);
+                b = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w8, 1u) ^ rotr64_lo(w8, 8u) ^ shr64(w8, 7u);
+                let s1 = rotr64_lo(w5, 19u) ^ rotr64_hi(w5, 61u) ^ shr64(w5, 6u);
+                w7 = add64(add64(w7, s0), add64(w0, s1));
+            }
+            {
+                let bs1 = rotr64_lo(f, 14u) ^ rotr64_lo(f, 18u) ^ rotr64_hi(f, 41u);
+                let ch = (f & g) ^ (~f & hh);
+                let t1 = add64(add64(add64(a, bs1), add64(ch, sha512_k(t0 + 7u))), w7);
+                let bs0 = rotr64_lo(b, 28u) ^ rotr64_hi(b, 34u) ^ rotr64_hi(b, 39u);
+                let maj = (b & c) ^ (b & d) ^ (c & d);
+                e = add64(e, t1);
+                a = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w9, 1u) ^ rotr64_lo(w9, 8u) ^ shr64(w9, 7u);
+                let s1 = rotr64_lo(w6, 19u) ^ rotr64_hi(w6, 61u) ^ shr64(w6, 6u);
+                w8 = add64(add64(w8, s0), add64(w1, s1));
+            }
+            {
+                let bs1 = rotr64_lo(e, 14u) ^ rotr64_lo(e, 18u) ^ rotr64_hi(e, 41u);
+                let ch = (e & f) ^ (~e & g);
+                let t1 = add64(add64(add64(hh, bs1), add64(ch, sha512_k(t0 + 8u))), w8);
+                let bs0 = rotr64_lo(a, 28u) ^ rotr64_hi(a, 34u) ^ rotr64_hi(a, 39u);
+                let maj = (a & b) ^ (a & c) ^ (b & c);
+                d = add64(d, t1);
+                hh = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w10, 1u) ^ rotr64_lo(w10, 8u) ^ shr64(w10, 7u);
+                let s1 = rotr64_lo(w7, 19u) ^ rotr64_hi(w7, 61u) ^ shr64(w7, 6u);
+                w9 = add64(add64(w9, s0), add64(w2, s1));
+            }
+            {
+                let bs1 = rotr64_lo(d, 14u) ^ rotr64_lo(d, 18u) ^ rotr64_hi(d, 41u);
+                let ch = (d & e) ^ (~d & f);
+                let t1 = add64(add64(add64(g, bs1), add64(ch, sha512_k(t0 + 9u))), w9);
+                let bs0 = rotr64_lo(hh, 28u) ^ rotr64_hi(hh, 34u) ^ rotr64_hi(hh, 39u);
+                let maj = (hh & a) ^ (hh & b) ^ (a & b);
+                c = add64(c, t1);
+                g = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w11, 1u) ^ rotr64_lo(w11, 8u) ^ shr64(w11, 7u);
+                let s1 = rotr64_lo(w8, 19u) ^ rotr64_hi(w8, 61u) ^ shr64(w8, 6u);
+                w10 = add64(add64(w10, s0), add64(w3, s1));
+            }
+            {
+                let bs1 = rotr64_lo(c, 14u) ^ rotr64_lo(c, 18u) ^ rotr64_hi(c, 41u);
+                let ch = (c & d) ^ (~c & e);
+                let t1 = add64(add64(add64(f, bs1), add64(ch, sha512_k(t0 + 10u))), w10);
+                let bs0 = rotr64_lo(g, 28u) ^ rotr64_hi(g, 34u) ^ rotr64_hi(g, 39u);
+                let maj = (g & hh) ^ (g & a) ^ (hh & a);
+                b = add64(b, t1);
+                f = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w12, 1u) ^ rotr64_lo(w12, 8u) ^ shr64(w12, 7u);
+                let s1 = rotr64_lo(w9, 19u) ^ rotr64_hi(w9, 61u) ^ shr64(w9, 6u);
+                w11 = add64(add64(w11, s0), add64(w4, s1));
+            }
+            {
+                let bs1 = rotr64_lo(b, 14u) ^ rotr64_lo(b, 18u) ^ rotr64_hi(b, 41u);
+                let ch = (b & c) ^ (~b & d);
+                let t1 = add64(add64(add64(e, bs1), add64(ch, sha512_k(t0 + 11u))), w11);
+                let bs0 = rotr64_lo(f, 28u) ^ rotr64_hi(f, 34u) ^ rotr64_hi(f, 39u);
+                let maj = (f & g) ^ (f & hh) ^ (g & hh);
+                a = add64(a, t1);
+                e = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w13, 1u) ^ rotr64_lo(w13, 8u) ^ shr64(w13, 7u);
+                let s1 = rotr64_lo(w10, 19u) ^ rotr64_hi(w10, 61u) ^ shr64(w10, 6u);
+                w12 = add64(add64(w12, s0), add64(w5, s1));
+            }
+            {
+                let bs1 = rotr64_lo(a, 14u) ^ rotr64_lo(a, 18u) ^ rotr64_hi(a, 41u);
+                let ch = (a & b) ^ (~a & c);
+                let t1 = add64(add64(add64(d, bs1), add64(ch, sha512_k(t0 + 12u))), w12);
+                let bs0 = rotr64_lo(e, 28u) ^ rotr64_hi(e, 34u) ^ rotr64_hi(e, 39u);
+                let maj = (e & f) ^ (e & g) ^ (f & g);
+                hh = add64(hh, t1);
+                d = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w14, 1u) ^ rotr64_lo(w14, 8u) ^ shr64(w14, 7u);
+                let s1 = rotr64_lo(w11, 19u) ^ rotr64_hi(w11, 61u) ^ shr64(w11, 6u);
+                w13 = add64(add64(w13, s0), add64(w6, s1));
+            }
+            {
+                let bs1 = rotr64_lo(hh, 14u) ^ rotr64_lo(hh, 18u) ^ rotr64_hi(hh, 41u);
+                let ch = (hh & a) ^ (~hh & b);
+                let t1 = add64(add64(add64(c, bs1), add64(ch, sha512_k(t0 + 13u))), w13);
+                let bs0 = rotr64_lo(d, 28u) ^ rotr64_hi(d, 34u) ^ rotr64_hi(d, 39u);
+                let maj = (d & e) ^ (d & f) ^ (e & f);
+                g = add64(g, t1);
+                c = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w15, 1u) ^ rotr64_lo(w15, 8u) ^ shr64(w15, 7u);
+                let s1 = rotr64_lo(w12, 19u) ^ rotr64_hi(w12, 61u) ^ shr64(w12, 6u);
+                w14 = add64(add64(w14, s0), add64(w7, s1));
+            }
+            {
+                let bs1 = rotr64_lo(g, 14u) ^ rotr64_lo(g, 18u) ^ rotr64_hi(g, 41u);
+                let ch = (g & hh) ^ (~g & a);
+                let t1 = add64(add64(add64(b, bs1), add64(ch, sha512_k(t0 + 14u))), w14);
+                let bs0 = rotr64_lo(c, 28u) ^ rotr64_hi(c, 34u) ^ rotr64_hi(c, 39u);
+                let maj = (c & d) ^ (c & e) ^ (d & e);
+                f = add64(f, t1);
+                b = add64(t1, add64(bs0, maj));
+            }
+            if (t0 > 0u) {
+                let s0 = rotr64_lo(w0, 1u) ^ rotr64_lo(w0, 8u) ^ shr64(w0, 7u);
+                let s1 = rotr64_lo(w13, 19u) ^ rotr64_hi(w13, 61u) ^ shr64(w13, 6u);
+                w15 = add64(add64(w15, s0), add64(w8, s1));
+            }
+            {
+                let bs1 = rotr64_lo(f, 14u) ^ rotr64_lo(f, 18u) ^ rotr64_hi(f, 41u);
+                let ch = (f & g) ^ (~f & hh);
+                let t1 = add64(add64(add64(a, bs1), add64(ch, sha512_k(t0 + 15u))), w15);
+                let bs0 = rotr64_lo(b, 28u) ^ rotr64_hi(b, 34u) ^ rotr64_hi(b, 39u);
+                let maj = (b & c) ^ (b & d) ^ (c & d);
+                e = add64(e, t1);
+                a = add64(t1, add64(bs0, maj));
+            }
+        }
+        h0 = add64(h0, a);
+        h1 = add64(h1, b);
+        h2 = add64(h2, c);
+        h3 = add64(h3, d);
+        h4 = add64(h4, e);
+        h5 = add64(h5, f);
+        h6 = add64(h6, g);
+        h7 = add64(h7, hh);
+    }
+    return array<u32, 16>(bswap32(h0.x), bswap32(h0.y), bswap32(h1.x), bswap32(h1.y), bswap32(h2.x), bswap32(h2.y), bswap32(h3.x), bswap32(h3.y), bswap32(h4.x), bswap32(h4.y), bswap32(h5.x), bswap32(h5.y), bswap32(h6.x), bswap32(h6.y), bswap32(h7.x), bswap32(h7.y));
+}
+
+// Whether 8 words are the canonical encoding of one of the 8 points of small order
+// (the constants computed by the generator from a point of order 8).
+fn is_small_order_encoding(w: array<u32, 8>) -> bool {
+    var any = false;
+    any = any || eq8(w, array<u32, 8>(0x00000001u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u));
+    any = any || eq8(w, array<u32, 8>(0x706a17c7u, 0x4fd84d3du, 0x760b3cbau, 0x0f67100du, 0xfa53202au, 0xc6cc392cu, 0x77fdc74eu, 0x7a03ac92u));
+    any = any || eq8(w, array<u32, 8>(0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x80000000u));
+    any = any || eq8(w, array<u32, 8>(0x8f95e826u, 0xb027b2c2u, 0x89f4c345u, 0xf098eff2u, 0x05acdfd5u, 0x3933c6d3u, 0x880238b1u, 0x05fc536du));
+    any = any || eq8(w, array<u32, 8>(0xffffffecu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x7fffffffu));
+    any = any || eq8(w, array<u32, 8>(0x8f95e826u, 0xb027b2c2u, 0x89f4c345u, 0xf098eff2u, 0x05acdfd5u, 0x3933c6d3u, 0x880238b1u, 0x85fc536du));
+    any = any || eq8(w, array<u32, 8>(0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u));
+    any = any || eq8(w, array<u32, 8>(0x706a17c7u, 0x4fd84d3du, 0x760b3cbau, 0x0f67100du, 0xfa53202au, 0xc6cc392cu, 0x77fdc74eu, 0xfa03ac92u));
+    return any;
+}

@@ -112,36 +112,7 @@ fn sc_is_canonical(s_in: array<u32, 8>) -> bool {
     return borrow != 0i;
 }
 
-// A 512-bit little-endian integer (16 words) reduced mod l (Scalar::from_bytes_mod_order_wide),
-// bit by bit: r = 2r + bit, minus l when r >= l. r < l < 2^253 throughout.
-fn sc_reduce512(d_in: array<u32, 16>) -> array<u32, 8> {
-    var d = d_in;
-    var l = SC_L;
-    var r: array<u32, 16>;
-    for (var bit = 512u; bit > 0u; bit--) {
-        var carry = (d[(bit - 1u) >> 5u] >> ((bit - 1u) & 31u)) & 1u;
-        for (var i = 0u; i < 16u; i++) {
-            let v = (r[i] << 1u) | carry;
-            carry = v >> 16u;
-            r[i] = v & 0xffffu;
-        }
-        var m: array<u32, 16>;
-        var borrow = 0i;
-        for (var i = 0u; i < 16u; i++) {
-            let t = i32(r[i]) - i32(l[i]) + borrow;
-            m[i] = u32(t & 0xffff);
-            borrow = t >> 16u;
-        }
-        if (borrow == 0i) {
-            r = m;
-        }
-    }
-    var w: array<u32, 8>;
-    for (var k = 0u; k < 8u; k++) {
-        w[k] = r[2u * k] | (r[2u * k + 1u] << 16u);
-    }
-    return w;
-}
+// sc_reduce512 (512-bit integer mod l) is generated: shaders/ed25519_io.wgsl.
 
 // The signed radix-16 digits of k and s into the state of signature i.
 fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {
@@ -153,21 +124,33 @@ fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {
     }
 }
 
-// The table [1..8]P of signature i, in cached form.
-fn build_table(i: u32, p: Ext) {
+// The multiples [2..8]P by additions (the formula is complete: no special case), stored
+// as signature i's table [1..8]P in cached form when `store`. Returns [8]P, so the caller
+// gets the small-order test ([8]P is the identity) from the same loop.
+fn multiples(i: u32, p: Ext, store: bool) -> Ext {
     let c = pt_cached(p);
-    table_store_cached(0u, i, c);
+    if (store) {
+        table_store_cached(0u, i, c);
+    }
     var acc = p;
     for (var j = 1u; j < 8u; j++) {
         acc = pt_add(acc, c);
-        table_store_cached(j, i, pt_cached(acc));
+        if (store) {
+            table_store_cached(j, i, pt_cached(acc));
+        }
     }
+    return acc;
 }
 
-// [k]P + [s]B from the digits in the state and the table of P, by interleaved signed
-// 4-bit windows (Straus), variable time (inputs are public): 252 doublings and at most
-// 64 + 64 additions; a zero digit adds nothing.
-fn ladder(i: u32) -> Ext {
+// The table [1..8]P of signature i, in cached form.
+fn build_table(i: u32, p: Ext) {
+    _ = multiples(i, p, true);
+}
+
+// [k]P + [s]B (or [-k]P + [s]B when `neg_k`) from the digits in the state and the table of
+// P, by interleaved signed 4-bit windows (Straus), variable time (inputs are public): 252
+// doublings and at most 64 + 64 additions; a zero digit adds nothing.
+fn ladder(i: u32, neg_k: bool) -> Ext {
     var p = EXT_IDENTITY;
     for (var n = 64u; n > 0u; n--) {
         let w = n - 1u;
@@ -178,7 +161,10 @@ fn ladder(i: u32) -> Ext {
         }
         for (var half = 0u; half < 2u; half++) {
             let word = state[(ST_DIGITS + 16u * half + (w >> 2u)) * params.stride + i];
-            let d = digit_of(word, w);
+            var d = digit_of(word, w);
+            if (half == 0u && neg_k) {
+                d = -d;
+            }
             if (d != 0) {
                 let e = u32(abs(d)) - 1u;
                 var q: Cached;
@@ -222,19 +208,24 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let cofactored = params.rule == RULE_COFACTORED;
     let base = i * ITEM_WORDS;
-    // Cofactored: R (words 8..16) first, then A (words 0..8). Strict: A only.
+    // Cofactored: R (words 8..16) first, then A (words 0..8). Strict: A only. One loop, so
+    // decompression and the multiples are one call site each: A's multiples are its table
+    // [1..8]A (the ladder negates k's digits for [k](-A)); R's only give [8]R.
     var ok = true;
     for (var j = select(1u, 0u, cofactored); j < 2u; j++) {
         let w = load8(base + 8u - 8u * j);
         let dec = decompress(w);
-        if ((cofactored && !y_is_canonical(w)) || !dec.ok || pt_is_small_order(dec.p)) {
+        if ((cofactored && !y_is_canonical(w)) || !dec.ok) {
             ok = false;
             break;
         }
         if (j == 0u) {
             table_store_cached(TABLE_NEG_R, i, cached_neg(pt_cached(dec.p)));
-        } else {
-            build_table(i, pt_neg(dec.p));
+        }
+        if (pt_is_identity(multiples(i, dec.p, j == 1u))) {
+            // small order
+            ok = false;
+            break;
         }
     }
     if (!ok) {
@@ -248,7 +239,7 @@ fn ladder_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= params.count || state[ST_FLAGS * params.stride + i] == 0u) {
         return;
     }
-    state_store_ext(ST_RPRIME, i, ladder(i));
+    state_store_ext(ST_RPRIME, i, ladder(i, true));
 }
 
 // Verdicts of one workgroup, packed four to a word (one byte per signature) on the way out.
@@ -260,14 +251,22 @@ fn finish_one(i: u32) -> u32 {
     }
     var p = state_load_ext(ST_RPRIME, i);
     if (params.rule == RULE_COFACTORED) {
-        // [8](R' - R) is the identity
-        p = pt_add(p, table_load_cached(TABLE_NEG_R, i));
-        return select(0u, 1u, pt_is_small_order(p));
+        // [8](R' - R) is the identity: one addition, then three doublings as additions
+        // (one call site of the complete addition formula)
+        var q = table_load_cached(TABLE_NEG_R, i);
+        for (var j = 0u; j < 4u; j++) {
+            p = pt_add(p, q);
+            q = pt_cached(p);
+        }
+        return select(0u, 1u, pt_is_identity(p));
     }
-    if (!eq8(pt_compress(p), load8(i * ITEM_WORDS + 8u))) {
+    // compress(R') == R, and R' (= the point R encodes) not of small order: R is not one
+    // of the 8 small-order encodings (compress(R') is canonical, so matching bytes are)
+    let r = load8(i * ITEM_WORDS + 8u);
+    if (!eq8(pt_compress(p), r)) {
         return 0u;
     }
-    return select(1u, 0u, pt_is_small_order(p));
+    return select(1u, 0u, is_small_order_encoding(r));
 }
 
 @compute @workgroup_size(64)

@@ -87,11 +87,6 @@ fn pt_is_small_order(p: Ext) -> bool {
     return pt_is_identity(q);
 }
 
-// -P.
-fn pt_neg(p: Ext) -> Ext {
-    return Ext(fe_sub(FE_ZERO, p.x), p.y, p.z, fe_sub(FE_ZERO, p.t));
-}
-
 // The 32-byte encoding of P (8 little-endian words): canonical y, sign of x in bit 255.
 fn pt_compress(p: Ext) -> array<u32, 8> {
     let zinv = fe_chain(p.z, 5u, true);
@@ -101,23 +96,7 @@ fn pt_compress(p: Ext) -> array<u32, 8> {
     return w;
 }
 
-// Signed radix-16 digits of a scalar below 2^255 (8 little-endian words): 64 digits in
-// [-8, 8], least significant first, sum d_i 16^i = the scalar (curve25519-dalek's
-// as_radix_16). Packed four to a word as bytes (two's complement).
-fn radix16(k: array<u32, 8>) -> array<u32, 16> {
-    var out: array<u32, 16>;
-    var carry = 0i;
-    for (var i = 0u; i < 64u; i++) {
-        var d = i32((k[i >> 3u] >> ((i & 7u) * 4u)) & 0xfu) + carry;
-        carry = (d + 8) >> 4u;
-        d = d - (carry << 4u);
-        if (i == 63u) {
-            d = d + (carry << 4u);
-        }
-        out[i >> 2u] = out[i >> 2u] | ((u32(d) & 0xffu) << ((i & 3u) * 8u));
-    }
-    return out;
-}
+// radix16 (signed radix-16 digits) is generated into shaders/ed25519_io.wgsl.
 
 // Digit i of a packed digit word (see radix16).
 fn digit_of(word: u32, i: u32) -> i32 {
