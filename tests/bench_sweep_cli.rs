@@ -230,12 +230,14 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
         .collect();
     assert_eq!(hashes.len(), 3);
 
-    for name in ["throughput", "latency", "stages"] {
+    for name in ["throughput", "latency", "latency-histogram", "stages"] {
         check_png(&plots.join(format!("{name}.png")));
         check_xml(&plots.join(format!("{name}.svg")));
     }
     let throughput = check_xml(&plots.join("throughput.svg"));
     let latency = check_xml(&plots.join("latency.svg"));
+    let histogram = check_xml(&plots.join("latency-histogram.svg"));
+    assert!(histogram.contains("transactions (%)"), "histogram axis");
     let html = check_xml(&report);
     for line in &lines {
         let tps = format!("{:.0}", line["tps"].as_f64().expect("tps"));
@@ -257,6 +259,10 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
             latency.contains(&format!("{p50} ms")),
             "latency.svg lacks {p50}"
         );
+        assert!(
+            histogram.contains(&format!("p50 {p50} ms")),
+            "latency-histogram.svg lacks {p50}"
+        );
         for v in [&tps, &sig, &p50, &hash.to_string()] {
             assert!(html.contains(&format!("<td>{v}</td>")), "report lacks {v}");
         }
@@ -265,7 +271,7 @@ fn contention_sweep_writes_plots_and_a_report_with_the_numbers() {
     assert!(throughput.contains("reference match"));
     assert!(html.contains("contention = uniform, zipf:1.0, hot:0.5"));
     assert!(html.contains("Machine:"));
-    assert_eq!(html.matches("<svg").count(), 3, "three plots inline");
+    assert_eq!(html.matches("<svg").count(), 4, "four plots inline");
     for external in ["src=", "href=", "<img", "<link", "<script", "@import"] {
         assert!(
             !html.contains(external),

@@ -676,6 +676,7 @@ fn point(label: &str, run: &BenchRun) -> Point {
             m.latency_p999_ms,
             m.latency_max_ms,
         ],
+        latency_histogram: m.latency_histogram.clone(),
         stages: m
             .stages
             .iter()

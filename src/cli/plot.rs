@@ -31,6 +31,8 @@ pub struct Point {
     pub reference_match: Option<bool>,
     /// Latency quantiles in milliseconds: p50, p90, p99, p99.9, max.
     pub latency_ms: [f64; 5],
+    /// The latency histogram: (bucket upper edge in milliseconds, transactions).
+    pub latency_histogram: Vec<(f64, u64)>,
     /// Each stage's name and busy share of the wall time (0 to 1), in pipeline order.
     pub stages: Vec<(String, f64)>,
 }
@@ -125,6 +127,7 @@ macro_rules! draw_impl {
 
 struct Throughput<'a>(&'a BenchPlots);
 struct Latency<'a>(&'a BenchPlots);
+struct Histogram<'a>(&'a BenchPlots);
 struct Stages<'a>(&'a BenchPlots);
 struct Speedup<'a>(&'a ExecPlots);
 
@@ -136,6 +139,11 @@ impl Titled for Throughput<'_> {
 impl Titled for Latency<'_> {
     fn title(&self) -> String {
         "Latency distribution, arrival to result".into()
+    }
+}
+impl Titled for Histogram<'_> {
+    fn title(&self) -> String {
+        "Latency histogram, arrival to result".into()
     }
 }
 impl Titled for Stages<'_> {
@@ -152,6 +160,7 @@ impl Titled for Speedup<'_> {
 draw_impl!(Throughput<'_>, "throughput", draw_throughput);
 draw_impl!(Latency<'_>, "latency", draw_latency);
 draw_impl!(Stages<'_>, "stages", draw_stages);
+draw_impl!(Histogram<'_>, "latency-histogram", draw_histogram);
 draw_impl!(Speedup<'_>, "speedup", draw_speedup);
 
 fn render_svg(d: &dyn Draw) -> anyhow::Result<Figure> {
@@ -209,14 +218,27 @@ fn write_all(dir: &Path, plots: &[&dyn Draw]) -> anyhow::Result<(Vec<Figure>, Ve
 }
 
 impl BenchPlots {
-    /// The figures as SVG text: throughput, latency, stages.
+    /// The figures as SVG text: throughput, latency, latency histogram, stages.
     pub fn svgs(&self) -> anyhow::Result<Vec<Figure>> {
-        figures(&[&Throughput(self), &Latency(self), &Stages(self)])
+        figures(&[
+            &Throughput(self),
+            &Latency(self),
+            &Histogram(self),
+            &Stages(self),
+        ])
     }
 
-    /// Writes throughput, latency and stages as PNG and SVG into `dir`.
+    /// Writes throughput, latency, latency-histogram and stages as PNG and SVG into `dir`.
     pub fn write(&self, dir: &Path) -> anyhow::Result<(Vec<Figure>, Vec<PathBuf>)> {
-        write_all(dir, &[&Throughput(self), &Latency(self), &Stages(self)])
+        write_all(
+            dir,
+            &[
+                &Throughput(self),
+                &Latency(self),
+                &Histogram(self),
+                &Stages(self),
+            ],
+        )
     }
 }
 
@@ -474,6 +496,107 @@ where
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
+        .label_font((FAMILY, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
+/// Bins of the latency histogram plot.
+const HIST_BINS: usize = 40;
+
+/// A run's histogram buckets regrouped into `HIST_BINS` equal bins over `0..xmax` ms, as
+/// shares of its transactions (0 to 1).
+fn rebin(buckets: &[(f64, u64)], xmax: f64) -> Vec<f64> {
+    let total: u64 = buckets.iter().map(|b| b.1).sum();
+    let mut bins = vec![0.0; HIST_BINS];
+    if total == 0 || xmax <= 0.0 {
+        return bins;
+    }
+    for &(edge, n) in buckets {
+        let i = ((edge / xmax * HIST_BINS as f64) as usize).min(HIST_BINS - 1);
+        bins[i] += n as f64 / total as f64;
+    }
+    bins
+}
+
+fn draw_histogram<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &BenchPlots,
+    title: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let area = with_caption(root, &d.caption)?;
+    // up to the largest p99.9 (the max would squash the body of the distribution)
+    let xmax = top(d.points.iter().map(|p| p.latency_ms[3]));
+    let binned: Vec<Vec<f64>> = d
+        .points
+        .iter()
+        .map(|p| rebin(&p.latency_histogram, xmax))
+        .collect();
+    let ymax = top(binned.iter().flatten().map(|v| v * 100.0));
+    let width = xmax / HIST_BINS as f64;
+    let mut chart = ChartBuilder::on(&area)
+        .caption(title, (FAMILY, 24))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..xmax, 0f64..ymax)?;
+    chart
+        .configure_mesh()
+        .max_light_lines(2)
+        .x_label_formatter(&|x| format!("{x:.1}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .x_desc("latency (ms), bins up to the largest p99.9")
+        .y_desc("transactions (%)")
+        .label_style((FAMILY, 15))
+        .axis_desc_style((FAMILY, 17))
+        .draw()?;
+    for (k, (p, bins)) in d.points.iter().zip(&binned).enumerate() {
+        let color = pick(k);
+        let [p50, _, p99, _, _] = p.latency_ms;
+        let name = if d.points.len() == 1 {
+            format!("p50 {p50:.1} ms, p99 {p99:.1} ms")
+        } else {
+            format!(
+                "{} = {}: p50 {p50:.1} ms, p99 {p99:.1} ms",
+                d.param, p.label
+            )
+        };
+        // a step outline per run, so overlapping runs stay readable
+        let mut outline = vec![(0.0, 0.0)];
+        for (i, v) in bins.iter().enumerate() {
+            let (x0, x1) = (i as f64 * width, (i + 1) as f64 * width);
+            outline.push((x0, v * 100.0));
+            outline.push((x1, v * 100.0));
+        }
+        outline.push((xmax, 0.0));
+        chart
+            .draw_series(LineSeries::new(outline, color.stroke_width(2)))?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        for (q, v) in [(p50, "p50"), (p99, "p99")] {
+            if q <= xmax {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(q, 0.0), (q, ymax * 0.95)],
+                    color.mix(0.6).stroke_width(1),
+                )))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    v.to_string(),
+                    (q, ymax * 0.97),
+                    (FAMILY, 13).into_font().color(&color),
+                )))?;
+            }
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .label_font((FAMILY, 15))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))

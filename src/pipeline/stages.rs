@@ -517,6 +517,7 @@ pub(crate) fn snapshot(
             ]
         })
         .unwrap_or_default();
+    let latency_histogram = m.latency.lock().map(|h| h.buckets_ms()).unwrap_or_default();
     let outcomes = m.outcomes.lock().map(|c| *c).unwrap_or_default();
     let s = verifier.stats();
     let total = (s.gpu_signatures + s.cpu_signatures) as f64;
@@ -532,6 +533,7 @@ pub(crate) fn snapshot(
         latency_p99_ms: latency[2],
         latency_p999_ms: latency[3],
         latency_max_ms: latency[4],
+        latency_histogram,
         in_flight: in_flight as u64,
         sigverify: SigverifyShare {
             gpu_signatures: s.gpu_signatures,
