@@ -674,3 +674,64 @@ fn is_small_order_encoding(w: array<u32, 8>) -> bool {
     any = any || eq8(w, array<u32, 8>(0x706a17c7u, 0x4fd84d3du, 0x760b3cbau, 0x0f67100du, 0xfa53202au, 0xc6cc392cu, 0x77fdc74eu, 0xfa03ac92u));
     return any;
 }
+
+// s < l (Scalar::from_canonical_bytes): s - l borrows.
+fn sc_is_canonical(s: array<u32, 8>) -> bool {
+    var borrow = 0i;
+    borrow = (i32((s[0] >> 0u) & 0xffffu) - 54253 + borrow) >> 16u;
+    borrow = (i32((s[0] >> 16u) & 0xffffu) - 23797 + borrow) >> 16u;
+    borrow = (i32((s[1] >> 0u) & 0xffffu) - 25370 + borrow) >> 16u;
+    borrow = (i32((s[1] >> 16u) & 0xffffu) - 22546 + borrow) >> 16u;
+    borrow = (i32((s[2] >> 0u) & 0xffffu) - 40150 + borrow) >> 16u;
+    borrow = (i32((s[2] >> 16u) & 0xffffu) - 41719 + borrow) >> 16u;
+    borrow = (i32((s[3] >> 0u) & 0xffffu) - 63966 + borrow) >> 16u;
+    borrow = (i32((s[3] >> 16u) & 0xffffu) - 5342 + borrow) >> 16u;
+    borrow = (i32((s[4] >> 0u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[4] >> 16u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[5] >> 0u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[5] >> 16u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[6] >> 0u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[6] >> 16u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[7] >> 0u) & 0xffffu) - 0 + borrow) >> 16u;
+    borrow = (i32((s[7] >> 16u) & 0xffffu) - 4096 + borrow) >> 16u;
+    return borrow != 0i;
+}
+
+// The signed radix-16 digits of k and s into the state of signature i.
+fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {
+    let kd = radix16(k);
+    let sd = radix16(s);
+    let st = params.stride;
+    state[(ST_DIGITS + 0u) * st + i] = kd[0];
+    state[(ST_DIGITS + 16u) * st + i] = sd[0];
+    state[(ST_DIGITS + 1u) * st + i] = kd[1];
+    state[(ST_DIGITS + 17u) * st + i] = sd[1];
+    state[(ST_DIGITS + 2u) * st + i] = kd[2];
+    state[(ST_DIGITS + 18u) * st + i] = sd[2];
+    state[(ST_DIGITS + 3u) * st + i] = kd[3];
+    state[(ST_DIGITS + 19u) * st + i] = sd[3];
+    state[(ST_DIGITS + 4u) * st + i] = kd[4];
+    state[(ST_DIGITS + 20u) * st + i] = sd[4];
+    state[(ST_DIGITS + 5u) * st + i] = kd[5];
+    state[(ST_DIGITS + 21u) * st + i] = sd[5];
+    state[(ST_DIGITS + 6u) * st + i] = kd[6];
+    state[(ST_DIGITS + 22u) * st + i] = sd[6];
+    state[(ST_DIGITS + 7u) * st + i] = kd[7];
+    state[(ST_DIGITS + 23u) * st + i] = sd[7];
+    state[(ST_DIGITS + 8u) * st + i] = kd[8];
+    state[(ST_DIGITS + 24u) * st + i] = sd[8];
+    state[(ST_DIGITS + 9u) * st + i] = kd[9];
+    state[(ST_DIGITS + 25u) * st + i] = sd[9];
+    state[(ST_DIGITS + 10u) * st + i] = kd[10];
+    state[(ST_DIGITS + 26u) * st + i] = sd[10];
+    state[(ST_DIGITS + 11u) * st + i] = kd[11];
+    state[(ST_DIGITS + 27u) * st + i] = sd[11];
+    state[(ST_DIGITS + 12u) * st + i] = kd[12];
+    state[(ST_DIGITS + 28u) * st + i] = sd[12];
+    state[(ST_DIGITS + 13u) * st + i] = kd[13];
+    state[(ST_DIGITS + 29u) * st + i] = sd[13];
+    state[(ST_DIGITS + 14u) * st + i] = kd[14];
+    state[(ST_DIGITS + 30u) * st + i] = sd[14];
+    state[(ST_DIGITS + 15u) * st + i] = kd[15];
+    state[(ST_DIGITS + 31u) * st + i] = sd[15];
+}

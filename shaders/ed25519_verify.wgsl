@@ -67,9 +67,6 @@ const TABLE_WORDS: u32 = 720u;
 @group(0) @binding(5) var<storage, read_write> state: array<u32>;
 @group(0) @binding(6) var<storage, read_write> tables: array<u32>;
 
-// l = 2^252 + 27742317777372353535851937790883648493 in 16-bit limbs.
-const SC_L: array<u32, 16> = array<u32, 16>(0xd3edu, 0x5cf5u, 0x631au, 0x5812u, 0x9cd6u, 0xa2f7u, 0xf9deu, 0x14deu, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0x1000u);
-
 // Round constant t of SHA-512 (hi, lo), from `consts` (after the base table).
 fn sha512_k(t: u32) -> vec2<u32> {
     return vec2<u32>(consts[CONST_SHA512_K + 2u * t], consts[CONST_SHA512_K + 2u * t + 1u]);
@@ -99,30 +96,9 @@ fn eq8(a: array<u32, 8>, b: array<u32, 8>) -> bool {
     return d == 0u;
 }
 
-// s < l (Scalar::from_canonical_bytes).
-fn sc_is_canonical(s_in: array<u32, 8>) -> bool {
-    var s = s_in;
-    var l = SC_L;
-    var borrow = 0i;
-    for (var i = 0u; i < 16u; i++) {
-        let limb = (s[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu;
-        borrow = (i32(limb) - i32(l[i]) + borrow) >> 16u;
-    }
-    // s - l borrowed: s < l.
-    return borrow != 0i;
-}
-
 // sc_reduce512 (512-bit integer mod l) is generated: shaders/ed25519_io.wgsl.
 
-// The signed radix-16 digits of k and s into the state of signature i.
-fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {
-    let kd = radix16(k);
-    let sd = radix16(s);
-    for (var j = 0u; j < 16u; j++) {
-        state[(ST_DIGITS + j) * params.stride + i] = kd[j];
-        state[(ST_DIGITS + 16u + j) * params.stride + i] = sd[j];
-    }
-}
+// sc_is_canonical, store_digits: generated (shaders/ed25519_io.wgsl).
 
 // The multiples [2..8]P by additions (the formula is complete: no special case), stored
 // as signature i's table [1..8]P in cached form when `store`. Returns [8]P, so the caller
