@@ -2,7 +2,7 @@
 // Field elements and points to and from the kernel's buffers (straight-line).
 
 // Offset of SHA-512's round constants in `consts` (after the base table).
-const CONST_SHA512_K: u32 = 640u;
+const CONST_SHA512_K: u32 = 10240u;
 
 fn state_load_fe(w0: u32, i: u32) -> Fe {
     let s = params.stride;
@@ -382,6 +382,110 @@ fn radix16(k: array<u32, 8>) -> array<u32, 16> {
     return array<u32, 16>(d0 | (d1 << 8u) | (d2 << 16u) | (d3 << 24u), d4 | (d5 << 8u) | (d6 << 16u) | (d7 << 24u), d8 | (d9 << 8u) | (d10 << 16u) | (d11 << 24u), d12 | (d13 << 8u) | (d14 << 16u) | (d15 << 24u), d16 | (d17 << 8u) | (d18 << 16u) | (d19 << 24u), d20 | (d21 << 8u) | (d22 << 16u) | (d23 << 24u), d24 | (d25 << 8u) | (d26 << 16u) | (d27 << 24u), d28 | (d29 << 8u) | (d30 << 16u) | (d31 << 24u), d32 | (d33 << 8u) | (d34 << 16u) | (d35 << 24u), d36 | (d37 << 8u) | (d38 << 16u) | (d39 << 24u), d40 | (d41 << 8u) | (d42 << 16u) | (d43 << 24u), d44 | (d45 << 8u) | (d46 << 16u) | (d47 << 24u), d48 | (d49 << 8u) | (d50 << 16u) | (d51 << 24u), d52 | (d53 << 8u) | (d54 << 16u) | (d55 << 24u), d56 | (d57 << 8u) | (d58 << 16u) | (d59 << 24u), d60 | (d61 << 8u) | (d62 << 16u) | (d63 << 24u));
 }
 
+// Signed radix-256 digits of a scalar below 2^255 (8 little-endian words): 32 digits in
+// [-128, 127], least significant first, sum d_i 256^i = the scalar. Packed four to a
+// word as bytes (two's complement). Straight-line.
+fn radix256(k: array<u32, 8>) -> array<u32, 8> {
+    var carry = 0i;
+    var d = 0i;
+    d = i32((k[0] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d0 = u32(d) & 0xffu;
+    d = i32((k[0] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d1 = u32(d) & 0xffu;
+    d = i32((k[0] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d2 = u32(d) & 0xffu;
+    d = i32((k[0] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d3 = u32(d) & 0xffu;
+    d = i32((k[1] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d4 = u32(d) & 0xffu;
+    d = i32((k[1] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d5 = u32(d) & 0xffu;
+    d = i32((k[1] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d6 = u32(d) & 0xffu;
+    d = i32((k[1] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d7 = u32(d) & 0xffu;
+    d = i32((k[2] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d8 = u32(d) & 0xffu;
+    d = i32((k[2] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d9 = u32(d) & 0xffu;
+    d = i32((k[2] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d10 = u32(d) & 0xffu;
+    d = i32((k[2] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d11 = u32(d) & 0xffu;
+    d = i32((k[3] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d12 = u32(d) & 0xffu;
+    d = i32((k[3] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d13 = u32(d) & 0xffu;
+    d = i32((k[3] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d14 = u32(d) & 0xffu;
+    d = i32((k[3] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d15 = u32(d) & 0xffu;
+    d = i32((k[4] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d16 = u32(d) & 0xffu;
+    d = i32((k[4] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d17 = u32(d) & 0xffu;
+    d = i32((k[4] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d18 = u32(d) & 0xffu;
+    d = i32((k[4] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d19 = u32(d) & 0xffu;
+    d = i32((k[5] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d20 = u32(d) & 0xffu;
+    d = i32((k[5] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d21 = u32(d) & 0xffu;
+    d = i32((k[5] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d22 = u32(d) & 0xffu;
+    d = i32((k[5] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d23 = u32(d) & 0xffu;
+    d = i32((k[6] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d24 = u32(d) & 0xffu;
+    d = i32((k[6] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d25 = u32(d) & 0xffu;
+    d = i32((k[6] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d26 = u32(d) & 0xffu;
+    d = i32((k[6] >> 24u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d27 = u32(d) & 0xffu;
+    d = i32((k[7] >> 0u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d28 = u32(d) & 0xffu;
+    d = i32((k[7] >> 8u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d29 = u32(d) & 0xffu;
+    d = i32((k[7] >> 16u) & 0xffu) + carry;
+    carry = (d + 128) >> 8u; d = d - (carry << 8u);
+    let d30 = u32(d) & 0xffu;
+    d = i32((k[7] >> 24u) & 0xffu) + carry;
+    let d31 = u32(d) & 0xffu;
+    return array<u32, 8>(d0 | (d1 << 8u) | (d2 << 16u) | (d3 << 24u), d4 | (d5 << 8u) | (d6 << 16u) | (d7 << 24u), d8 | (d9 << 8u) | (d10 << 16u) | (d11 << 24u), d12 | (d13 << 8u) | (d14 << 16u) | (d15 << 24u), d16 | (d17 << 8u) | (d18 << 16u) | (d19 << 24u), d20 | (d21 << 8u) | (d22 << 16u) | (d23 << 24u), d24 | (d25 << 8u) | (d26 << 16u) | (d27 << 24u), d28 | (d29 << 8u) | (d30 << 16u) | (d31 << 24u));
+}
+
 // GENERATED by shaders/gen_kernel.py (emit_sha512_digest).
 // SHA-512 of the `len`-byte input; the digest as 16 little-endian u32 words
 // (word j = digest bytes 4j..4j+3), i.e. the 512-bit integer the ed25519 rule reduces.
@@ -700,38 +804,30 @@ fn sc_is_canonical(s: array<u32, 8>) -> bool {
 // The signed radix-16 digits of k and s into the state of signature i.
 fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {
     let kd = radix16(k);
-    let sd = radix16(s);
+    let sd = radix256(s);
     let st = params.stride;
     state[(ST_DIGITS + 0u) * st + i] = kd[0];
-    state[(ST_DIGITS + 16u) * st + i] = sd[0];
     state[(ST_DIGITS + 1u) * st + i] = kd[1];
-    state[(ST_DIGITS + 17u) * st + i] = sd[1];
     state[(ST_DIGITS + 2u) * st + i] = kd[2];
-    state[(ST_DIGITS + 18u) * st + i] = sd[2];
     state[(ST_DIGITS + 3u) * st + i] = kd[3];
-    state[(ST_DIGITS + 19u) * st + i] = sd[3];
     state[(ST_DIGITS + 4u) * st + i] = kd[4];
-    state[(ST_DIGITS + 20u) * st + i] = sd[4];
     state[(ST_DIGITS + 5u) * st + i] = kd[5];
-    state[(ST_DIGITS + 21u) * st + i] = sd[5];
     state[(ST_DIGITS + 6u) * st + i] = kd[6];
-    state[(ST_DIGITS + 22u) * st + i] = sd[6];
     state[(ST_DIGITS + 7u) * st + i] = kd[7];
-    state[(ST_DIGITS + 23u) * st + i] = sd[7];
     state[(ST_DIGITS + 8u) * st + i] = kd[8];
-    state[(ST_DIGITS + 24u) * st + i] = sd[8];
     state[(ST_DIGITS + 9u) * st + i] = kd[9];
-    state[(ST_DIGITS + 25u) * st + i] = sd[9];
     state[(ST_DIGITS + 10u) * st + i] = kd[10];
-    state[(ST_DIGITS + 26u) * st + i] = sd[10];
     state[(ST_DIGITS + 11u) * st + i] = kd[11];
-    state[(ST_DIGITS + 27u) * st + i] = sd[11];
     state[(ST_DIGITS + 12u) * st + i] = kd[12];
-    state[(ST_DIGITS + 28u) * st + i] = sd[12];
     state[(ST_DIGITS + 13u) * st + i] = kd[13];
-    state[(ST_DIGITS + 29u) * st + i] = sd[13];
     state[(ST_DIGITS + 14u) * st + i] = kd[14];
-    state[(ST_DIGITS + 30u) * st + i] = sd[14];
     state[(ST_DIGITS + 15u) * st + i] = kd[15];
-    state[(ST_DIGITS + 31u) * st + i] = sd[15];
+    state[(ST_DIGITS + 16u) * st + i] = sd[0];
+    state[(ST_DIGITS + 17u) * st + i] = sd[1];
+    state[(ST_DIGITS + 18u) * st + i] = sd[2];
+    state[(ST_DIGITS + 19u) * st + i] = sd[3];
+    state[(ST_DIGITS + 20u) * st + i] = sd[4];
+    state[(ST_DIGITS + 21u) * st + i] = sd[5];
+    state[(ST_DIGITS + 22u) * st + i] = sd[6];
+    state[(ST_DIGITS + 23u) * st + i] = sd[7];
 }

@@ -49,7 +49,8 @@ struct Params {
 const RULE_STRICT: u32 = 0u;
 const RULE_COFACTORED: u32 = 1u;
 
-// state words: flags (bit 0: still valid), digits (16 words of k's, 16 of s's), R'.
+// state words: flags (bit 0: still valid), digits (16 words of k's radix-16 digits, then 8
+// of s's radix-256 digits in a 16-word slot), R'.
 const ST_FLAGS: u32 = 0u;
 const ST_DIGITS: u32 = 1u;
 const ST_RPRIME: u32 = 33u;
@@ -123,9 +124,11 @@ fn build_table(i: u32, p: Ext) {
     _ = multiples(i, p, true);
 }
 
-// [k]P + [s]B (or [-k]P + [s]B when `neg_k`) from the digits in the state and the table of
-// P, by interleaved signed 4-bit windows (Straus), variable time (inputs are public): 252
-// doublings and at most 64 + 64 additions; a zero digit adds nothing.
+// [k]P + [s]B (or [-k]P + [s]B when `neg_k`) from the digits in the state, the table of P
+// and the base table, by interleaved signed windows (Straus), variable time (inputs are
+// public): k in 64 radix-16 digits, s in 32 radix-256 digits (added every other window,
+// from the 128-entry base table); 252 doublings and at most 64 + 32 additions; a zero
+// digit adds nothing.
 fn ladder(i: u32, neg_k: bool) -> Ext {
     var p = EXT_IDENTITY;
     for (var n = 64u; n > 0u; n--) {
@@ -136,8 +139,13 @@ fn ladder(i: u32, neg_k: bool) -> Ext {
             }
         }
         for (var half = 0u; half < 2u; half++) {
-            let word = state[(ST_DIGITS + 16u * half + (w >> 2u)) * params.stride + i];
-            var d = digit_of(word, w);
+            // s's digit m (weight 256^m = 16^(2m)) belongs to window 2m
+            if (half == 1u && (w & 1u) == 1u) {
+                continue;
+            }
+            let m = select(w, w >> 1u, half == 1u);
+            let word = state[(ST_DIGITS + 16u * half + (m >> 2u)) * params.stride + i];
+            var d = digit_of(word, m);
             if (half == 0u && neg_k) {
                 d = -d;
             }

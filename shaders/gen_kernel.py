@@ -450,7 +450,8 @@ if (BX * BX - BX2) % P != 0:
 if BX & 1:
     BX = P - BX
 BASE = (BX, BY)
-BASE_ENTRIES = 8
+# [1..128]B: s's digits are signed radix 2^8 (one base addition every other window)
+BASE_ENTRIES = 128
 
 
 def base_table():
@@ -516,9 +517,12 @@ def per_signature():
         scale(add, 7), scale(cached, 8), {"fe_sub": 2, "fe_freeze": 2},
     )
     nonzero = 15 / 16
+    # k: 64 signed radix-16 digits (zero with probability 1/16); s: 32 signed radix-256
+    # digits (zero with probability 1/256), one every other window
     ladder = merge(
         scale(dbl, 63 * 3), scale(dbl_t, 63),
-        scale(add, 2 * 64 * nonzero), scale(neg, 2 * 64 * nonzero * 8 / 15),
+        scale(add, 64 * nonzero + 32 * 255 / 256),
+        scale(neg, 64 * nonzero * 8 / 15 + 32 * 127 / 255),
     )
     # compress R' (inversion, 2 products, 2 freezes); R' has small order iff R's bytes are
     # one of the 8 small-order encodings (word compares, not counted)
@@ -743,6 +747,20 @@ def emit_sha512_digest():
     return "".join(o)
 
 
+def emit_radix256():
+    o = ["// Signed radix-256 digits of a scalar below 2^255 (8 little-endian words): 32 digits in\n",
+         "// [-128, 127], least significant first, sum d_i 256^i = the scalar. Packed four to a\n",
+         "// word as bytes (two's complement). Straight-line.\n",
+         "fn radix256(k: array<u32, 8>) -> array<u32, 8> {\n    var carry = 0i;\n    var d = 0i;\n"]
+    for i in range(32):
+        o.append("    d = i32((k[%d] >> %du) & 0xffu) + carry;\n" % (i >> 2, (i & 3) * 8))
+        if i < 31:
+            o.append("    carry = (d + 128) >> 8u; d = d - (carry << 8u);\n")
+        o.append("    let d%d = u32(d) & 0xffu;\n" % i)
+    o.append("    return array<u32, 8>(%s);\n}\n" % ", ".join("d%d | (d%d << 8u) | (d%d << 16u) | (d%d << 24u)" % (4 * w, 4 * w + 1, 4 * w + 2, 4 * w + 3) for w in range(8)))
+    return "".join(o)
+
+
 def emit_radix16():
     o = ["// Signed radix-16 digits of a scalar below 2^255 (8 little-endian words): 64 digits in\n",
          "// [-8, 8], least significant first, sum d_i 16^i = the scalar (curve25519-dalek's\n",
@@ -811,9 +829,10 @@ def emit_hash_helpers():
     o.append("    return borrow != 0i;\n}\n\n")
     o.append("// The signed radix-16 digits of k and s into the state of signature i.\n")
     o.append("fn store_digits(i: u32, k: array<u32, 8>, s: array<u32, 8>) {\n")
-    o.append("    let kd = radix16(k);\n    let sd = radix16(s);\n    let st = params.stride;\n")
+    o.append("    let kd = radix16(k);\n    let sd = radix256(s);\n    let st = params.stride;\n")
     for j in range(16):
         o.append("    state[(ST_DIGITS + %du) * st + i] = kd[%d];\n" % (j, j))
+    for j in range(8):
         o.append("    state[(ST_DIGITS + %du) * st + i] = sd[%d];\n" % (16 + j, j))
     o.append("}\n")
     return "".join(o)
@@ -852,7 +871,7 @@ def main():
           "//! kernel adds (`Y+X`, `Y-X`, `Z = 1`, `2d*T`), each coordinate as 20 limbs of 13 bits\n",
           "//! in `u32`s (the kernel's field representation). `tests` below check every entry\n",
           "//! against curve25519-dalek's `j * ED25519_BASEPOINT_POINT`.\n\n",
-          "/// Entries of the table (`[1]B` to `[8]B`: signed radix-16 digits need no more).\n",
+          "/// Entries of the table (`[1]B` to `[128]B`: the kernel's digits of s are signed\n/// radix 2^8, in [-128, 127]).\n",
           "pub const BASE_TABLE_ENTRIES: usize = %d;\n\n" % BASE_ENTRIES,
           "/// `u32` words per entry (4 field elements of %d limbs).\n" % NL,
           "pub const BASE_TABLE_ENTRY_WORDS: usize = %d;\n\n" % (4 * NL),
@@ -883,7 +902,7 @@ def main():
 
     emit_io()
     with open("shaders/ed25519_io.wgsl", "a") as f:
-        f.write("\n" + emit_sc_reduce() + "\n" + emit_radix16() + "\n" + emit_sha512_digest()
+        f.write("\n" + emit_sc_reduce() + "\n" + emit_radix16() + "\n" + emit_radix256() + "\n" + emit_sha512_digest()
                 + "\n" + emit_small_order_test() + "\n" + emit_hash_helpers())
     c = counts()
     open("shaders/op_counts.json", "w").write(json.dumps(c, indent=2) + "\n")

@@ -56,13 +56,15 @@ pub(crate) const WORKGROUP_SIZE: u32 = 64;
 /// CPU (a routing, not a fault), so no verdict ever depends on an adapter's loop limits or
 /// watchdog.
 ///
-/// One invocation hashes its whole message (SHA-512, one 80-round loop per 128-byte
-/// block) before the fixed work of the verification. llvmpipe (lavapipe) silently ends
-/// every loop of an invocation once it has run 65,535 iterations in all, which turns the
-/// verdict into garbage; measured on llvmpipe 15: messages up to 63,576 bytes verify
-/// exactly, 63,640 bytes and more do not. 16 KiB leaves four times that headroom in message
-/// length, and on a hardware GPU bounds an invocation's hashing to 129 blocks (microseconds,
-/// far from any watchdog). Solana packets are at most 1,232 bytes.
+/// One invocation of the hash stage hashes its whole message (SHA-512, five loop
+/// iterations of 16 rounds per 128-byte block). llvmpipe (lavapipe) silently ends every
+/// loop of an invocation once it has run 65,535 iterations in all, which turns the verdict
+/// into garbage; measured on llvmpipe 15 with the previous one-dispatch kernel (80 loop
+/// iterations per block and the verification's loops in the same invocation): messages up
+/// to 63,576 bytes verified exactly, 63,640 bytes and more did not. The hash stage now
+/// counts fewer iterations per block, so 16 KiB leaves more than four times that headroom,
+/// and on a hardware GPU bounds an invocation's hashing to 129 blocks (microseconds, far
+/// from any watchdog). Solana packets are at most 1,232 bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
 /// The WGSL sources of the ed25519 kernel, in order, followed by `$extra` sources.
