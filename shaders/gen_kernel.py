@@ -876,7 +876,7 @@ def main():
           "/// `u32` words per entry (4 field elements of %d limbs).\n" % NL,
           "pub const BASE_TABLE_ENTRY_WORDS: usize = %d;\n\n" % (4 * NL),
           "/// The table, entry after entry.\n#[rustfmt::skip]\n",
-          "pub const BASE_TABLE: [u32; BASE_TABLE_ENTRIES * BASE_TABLE_ENTRY_WORDS] = [\n"]
+          "pub static BASE_TABLE: [u32; BASE_TABLE_ENTRIES * BASE_TABLE_ENTRY_WORDS] = [\n"]
     for j in range(BASE_ENTRIES):
         e = words[j * 4 * NL:(j + 1) * 4 * NL]
         rs.append("    " + ", ".join("%d" % v for v in e) + ",\n")
