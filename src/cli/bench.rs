@@ -3,7 +3,7 @@
 //! `--sweep` once per value of a parameter (one row or JSON line each), and with `--plot`
 //! and `--report` the plots and the HTML report of the run or sweep.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,12 +21,11 @@ use txpipe::pipeline::{BlockResult, MetricsSnapshot, Pipeline, PipelineConfig};
 use txpipe::sigverify::{BackendVerifier, SigItem, SignatureRule};
 use txpipe::tx::TransactionView;
 
-use super::io::check_writable_dir;
 use super::machine;
 use super::plot::{BenchPlots, Figure, Point};
 use super::progress::{run_pipeline, Progress};
 use super::report::{Report, Table};
-use super::sweep::{parse, Param, Sweep};
+use super::sweep::{self, parse, Param, Sweep};
 
 /// Arguments of `bench`.
 #[derive(Args, Clone, Debug)]
@@ -850,35 +849,8 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<ExitCode> {
         args.check_reference = true;
     }
     // every input is checked before the first (possibly long) run
-    let steps: Vec<(String, BenchArgs)> = match &args.sweep {
-        Some(sweep) => sweep
-            .values
-            .iter()
-            .map(|v| {
-                sweep
-                    .param
-                    .apply(&args, v)
-                    .map(|a| (v.clone(), a))
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "bad value '{v}' for sweep parameter {}: {e}",
-                            sweep.param.name()
-                        )
-                    })
-            })
-            .collect::<anyhow::Result<_>>()?,
-        None => vec![("run".to_string(), args.clone())],
-    };
-    if let Some(dir) = &args.plot {
-        check_writable_dir(dir, "plot")?;
-    }
-    if let Some(file) = &args.report {
-        let dir = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        check_writable_dir(dir, "report")?;
-    }
+    let steps = sweep::steps(args.sweep.as_ref(), &args, |p, a, v| p.apply(a, v))?;
+    sweep::check_outputs(args.plot.as_deref(), args.report.as_deref())?;
     let param = args.sweep.as_ref().map_or("run", |s| s.param.name());
     let total = steps.len();
     if args.sweep.is_some() && !args.json {

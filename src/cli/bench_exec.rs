@@ -2,7 +2,7 @@
 //! optionally with a metered work instruction per transaction (`--work-rounds`,
 //! `--cost-dist`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,6 @@ use txpipe::schedule::{schedule, ScheduleStats};
 use txpipe::state::AccountsTable;
 use txpipe::tx::TransactionView;
 
-use super::io::check_writable_dir;
 use super::machine;
 use super::plot::{ExecPlots, Figure, SpeedupPoint};
 use super::report::{Report, Table};
@@ -402,35 +401,8 @@ fn run_one(args: &BenchExecArgs, sweep: Option<(&str, &str)>) -> anyhow::Result<
 /// `txpipe bench-exec`: one run, or one per value of `--sweep`; a plot and a report on
 /// request.
 pub fn bench_exec(args: BenchExecArgs) -> anyhow::Result<ExitCode> {
-    let steps: Vec<(String, BenchExecArgs)> = match &args.sweep {
-        Some(sweep) => sweep
-            .values
-            .iter()
-            .map(|v| {
-                sweep
-                    .param
-                    .apply(&args, v)
-                    .map(|a| (v.clone(), a))
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "bad value '{v}' for sweep parameter {}: {e}",
-                            sweep.param.name()
-                        )
-                    })
-            })
-            .collect::<anyhow::Result<_>>()?,
-        None => vec![("run".to_string(), args.clone())],
-    };
-    if let Some(dir) = &args.plot {
-        check_writable_dir(dir, "plot")?;
-    }
-    if let Some(file) = &args.report {
-        let dir = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        check_writable_dir(dir, "report")?;
-    }
+    let steps = sweep::steps(args.sweep.as_ref(), &args, |p, a, v| p.apply(a, v))?;
+    sweep::check_outputs(args.plot.as_deref(), args.report.as_deref())?;
     let param = args.sweep.as_ref().map_or("run", |s| s.param.name());
     let mut runs = Vec::with_capacity(steps.len());
     for (i, (value, step)) in steps.iter().enumerate() {

@@ -428,14 +428,37 @@ where
             .label(label)
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.stroke_width(3)));
     }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
+}
+
+/// The legend box, as every plot draws it.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, at: SeriesLabelPosition) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(at)
         .label_font((FAMILY, 15))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()?;
     Ok(())
+}
+
+/// A run's legend entry on the latency plots: its p50 and p99 (and the swept value).
+fn quantile_label(d: &BenchPlots, p: &Point) -> String {
+    let [p50, _, p99, _, _] = p.latency_ms;
+    if d.points.len() == 1 {
+        format!("p50 {p50:.1} ms, p99 {p99:.1} ms")
+    } else {
+        format!(
+            "{} = {}: p50 {p50:.1} ms, p99 {p99:.1} ms",
+            d.param, p.label
+        )
+    }
 }
 
 fn draw_latency<DB: DrawingBackend>(
@@ -476,15 +499,7 @@ where
             .map(|(i, &v)| (i as f64, v))
             .collect();
         // p50 and p99 written out in the legend (legible however close the runs are)
-        let [p50, _, p99, _, _] = p.latency_ms;
-        let name = if d.points.len() == 1 {
-            format!("p50 {p50:.1} ms, p99 {p99:.1} ms")
-        } else {
-            format!(
-                "{} = {}: p50 {p50:.1} ms, p99 {p99:.1} ms",
-                d.param, p.label
-            )
-        };
+        let name = quantile_label(d, p);
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(3)))?
             .label(name)
@@ -493,14 +508,7 @@ where
             });
         chart.draw_series(pts.iter().map(|&q| Circle::new(q, 4, color.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FAMILY, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 /// Bins of the latency histogram plot.
@@ -558,14 +566,7 @@ where
     for (k, (p, bins)) in d.points.iter().zip(&binned).enumerate() {
         let color = pick(k);
         let [p50, _, p99, _, _] = p.latency_ms;
-        let name = if d.points.len() == 1 {
-            format!("p50 {p50:.1} ms, p99 {p99:.1} ms")
-        } else {
-            format!(
-                "{} = {}: p50 {p50:.1} ms, p99 {p99:.1} ms",
-                d.param, p.label
-            )
-        };
+        let name = quantile_label(d, p);
         // a step outline per run, so overlapping runs stay readable
         let mut outline = vec![(0.0, 0.0)];
         for (i, v) in bins.iter().enumerate() {
@@ -594,14 +595,7 @@ where
             }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FAMILY, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn draw_stages<DB: DrawingBackend>(
@@ -678,14 +672,7 @@ where
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], color.filled()));
         chart.draw_series(texts)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FAMILY, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn draw_speedup<DB: DrawingBackend>(
@@ -747,12 +734,5 @@ where
                 (FAMILY, 14).into_font().color(&E2E),
             )
     }))?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FAMILY, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }

@@ -3,7 +3,10 @@
 //! value to its arguments itself.
 
 use std::fmt::Display;
+use std::path::Path;
 use std::str::FromStr;
+
+use super::io::check_writable_dir;
 
 /// A parameter a command can sweep.
 pub trait Param: Copy + Send + Sync + 'static {
@@ -59,4 +62,52 @@ where
     T::Err: Display,
 {
     v.parse::<T>().map_err(|e| e.to_string())
+}
+
+/// Every step of a run: one per value of `sweep` (each value applied to `args` by `apply`,
+/// all checked before the first, possibly long, run), or one "run" step without a sweep.
+///
+/// # Errors
+/// The first value `apply` refuses, named with the parameter.
+pub fn steps<P: Param, A: Clone>(
+    sweep: Option<&Sweep<P>>,
+    args: &A,
+    apply: impl Fn(P, &A, &str) -> Result<A, String>,
+) -> anyhow::Result<Vec<(String, A)>> {
+    let Some(sweep) = sweep else {
+        return Ok(vec![("run".to_string(), args.clone())]);
+    };
+    sweep
+        .values
+        .iter()
+        .map(|v| {
+            apply(sweep.param, args, v)
+                .map(|a| (v.clone(), a))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "bad value '{v}' for sweep parameter {}: {e}",
+                        sweep.param.name()
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Checks, before any run, that the plot directory and the report's directory can be
+/// written.
+///
+/// # Errors
+/// A directory that cannot be created or written.
+pub fn check_outputs(plot: Option<&Path>, report: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(dir) = plot {
+        check_writable_dir(dir, "plot")?;
+    }
+    if let Some(file) = report {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        check_writable_dir(dir, "report")?;
+    }
+    Ok(())
 }

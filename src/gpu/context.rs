@@ -615,13 +615,7 @@ impl GpuContext {
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
         for _ in 0..passes {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(label),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(workgroups, 1, 1);
+            record_pass(&mut encoder, label, pipeline, bind, workgroups);
         }
         encoder
     }
@@ -749,6 +743,24 @@ impl GrowableBuffer {
     pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
+}
+
+/// Records one compute pass on `encoder`: `pipeline` over `workgroups` workgroups with
+/// `bind` as group 0.
+pub(crate) fn record_pass(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    pipeline: &wgpu::ComputePipeline,
+    bind: &wgpu::BindGroup,
+    workgroups: u32,
+) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind, &[]);
+    pass.dispatch_workgroups(workgroups, 1, 1);
 }
 
 #[cfg(test)]

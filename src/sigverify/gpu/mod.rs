@@ -36,7 +36,7 @@ use std::time::Duration;
 use base_table::{BASE_TABLE, SHA512_K};
 
 use super::{SigItem, SigVerifier, SigVerifyError, SignatureRule};
-use crate::gpu::context::{GpuContext, GrowableBuffer};
+use crate::gpu::context::{record_pass, GpuContext, GrowableBuffer};
 use crate::gpu::{Cause, GpuError, GpuTimeout, TimeoutCell};
 
 /// `u32` words per signature in the items buffer (A, R, s, message offset, message length).
@@ -292,7 +292,7 @@ impl Ed25519Kernel {
             .device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
         for pipeline in &self.pipelines {
-            Self::pass(&mut encoder, label, pipeline, bind, workgroups);
+            record_pass(&mut encoder, label, pipeline, bind, workgroups);
         }
         encoder
     }
@@ -310,24 +310,8 @@ impl Ed25519Kernel {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("warm-up"),
                 });
-        Self::pass(&mut encoder, "warm-up", pipeline, bind, workgroups);
+        record_pass(&mut encoder, "warm-up", pipeline, bind, workgroups);
         encoder
-    }
-
-    fn pass(
-        encoder: &mut wgpu::CommandEncoder,
-        label: &str,
-        pipeline: &wgpu::ComputePipeline,
-        bind: &wgpu::BindGroup,
-        workgroups: u32,
-    ) {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(label),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, bind, &[]);
-        pass.dispatch_workgroups(workgroups, 1, 1);
     }
 }
 
