@@ -200,9 +200,19 @@ fn a_1ms_timeout_falls_back_and_the_verifier_recovers() {
     let expected = reference(&cases);
 
     let mut out = vec![false; items.len()];
-    let used = backend.verify_routed(&items, &mut out).expect("fall-back");
-    assert_eq!(used, Backend::Cpu);
-    assert_eq!(out, expected, "verdicts after a timeout");
+    // (the device is shared with this binary's other tests, running in parallel: a wait
+    // can queue behind another test's and find its batch done, so a batch may beat the
+    // timeout; one of a few must not)
+    let mut fell_back = false;
+    for _ in 0..5 {
+        let used = backend.verify_routed(&items, &mut out).expect("fall-back");
+        assert_eq!(out, expected, "verdicts after a timeout");
+        if used == Backend::Cpu {
+            fell_back = true;
+            break;
+        }
+    }
+    assert!(fell_back, "no batch timed out");
     let stats = backend.stats();
     assert_eq!(stats.gpu_failures, 1);
     assert_eq!(stats.cpu_signatures, items.len() as u64);
@@ -215,7 +225,10 @@ fn a_1ms_timeout_falls_back_and_the_verifier_recovers() {
     let used = backend.verify_routed(&items, &mut out).expect("verify");
     assert_eq!(used, Backend::Gpu, "{:?}", backend.last_gpu_error());
     assert_eq!(out, expected);
-    assert_eq!(backend.stats().gpu_signatures, items.len() as u64);
+    assert_eq!(
+        backend.stats().gpu_signatures,
+        stats.gpu_signatures + items.len() as u64
+    );
 }
 
 fn a_batch_past_the_binding_limit_is_split() {
@@ -281,18 +294,25 @@ fn a_persistently_failing_gpu_trips_the_breaker_and_is_tried_again() {
     let items = items(&cases);
     let expected = reference(&cases);
     let mut out = vec![false; items.len()];
-    for _ in 0..2 {
+    // A zero timeout fails every batch that is still running when its wait starts. The
+    // device is shared with the other tests of this binary, running in parallel: a wait
+    // can queue behind another test's (wgpu serialises polls), and find its batch done.
+    // So the breaker must open within a few batches, not necessarily after exactly two.
+    let mut calls = 0;
+    while !backend.breaker_open() && calls < 10 {
         backend.verify_routed(&items, &mut out).expect("fall-back");
         assert_eq!(out, expected);
+        calls += 1;
     }
-    assert!(backend.breaker_open());
+    assert!(backend.breaker_open(), "no trip after {calls} batches");
     let before = backend.stats();
-    assert_eq!((before.gpu_failures, before.gpu_breaker_trips), (2, 1));
+    assert!(before.gpu_failures >= 2, "{before:?}");
+    assert_eq!(before.gpu_breaker_trips, 1);
     // open: the batch goes straight to the CPU, no GPU attempt, no new failure
     assert_eq!(backend.route(items.len()), Backend::Cpu);
     backend.verify_routed(&items, &mut out).expect("cpu");
     assert_eq!(out, expected);
-    assert_eq!(backend.stats().gpu_failures, 2);
+    assert_eq!(backend.stats().gpu_failures, before.gpu_failures);
     // after the cool-down, with the GPU healthy again, it is used again
     gpu.set_timeout(normal);
     std::thread::sleep(Duration::from_millis(400));
