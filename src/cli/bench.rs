@@ -826,18 +826,13 @@ fn report(
             })
             .collect(),
     };
-    Report {
-        title: match &args.sweep {
-            Some(s) => format!("txpipe bench: {} sweep", s.param.name()),
-            None => "txpipe bench".to_string(),
-        },
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        machine: machine::machine(),
-        commit: machine::commit().to_string(),
+    Report::new(
+        "txpipe bench",
+        args.sweep.as_ref().map(|s| s.param.name()),
         params,
-        tables: vec![results, stages],
+        vec![results, stages],
         figures,
-    }
+    )
 }
 
 /// `txpipe bench`: one run, or one per value of `--sweep`; plots and a report on request.

@@ -504,18 +504,13 @@ fn exec_report(
             })
             .collect(),
     };
-    Report {
-        title: match &args.sweep {
-            Some(s) => format!("txpipe bench-exec: {} sweep", s.param.name()),
-            None => "txpipe bench-exec".to_string(),
-        },
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        machine: machine::machine(),
-        commit: machine::commit().to_string(),
+    Report::new(
+        "txpipe bench-exec",
+        args.sweep.as_ref().map(|s| s.param.name()),
         params,
-        tables: vec![table],
+        vec![table],
         figures,
-    }
+    )
 }
 
 /// The machine's ceiling for this work ([`BenchExecArgs::ceiling`]).

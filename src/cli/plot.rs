@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::Context;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -327,30 +328,20 @@ where
     DB::ErrorType: 'static,
 {
     let area = with_caption(root, &d.caption)?;
-    let n = d.points.len();
     let labels: Vec<String> = d.points.iter().map(|p| p.label.clone()).collect();
     let ymax = top(d
         .points
         .iter()
         .flat_map(|p| std::iter::once(p.tps).chain(p.sigverify_only_tps)));
-    let mut chart = ChartBuilder::on(&area)
-        .caption(title, (FAMILY, 24))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(2)
-        .x_labels(n.max(2))
-        .x_label_formatter(&|x| category_label(&labels, *x))
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .x_desc(d.param.clone())
-        .y_desc("throughput (transactions/s)")
-        .label_style((FAMILY, 15))
-        .axis_desc_style((FAMILY, 17))
-        .draw()?;
+    let mut chart = category_chart(
+        &area,
+        title,
+        &labels,
+        ymax,
+        &d.param,
+        "throughput (transactions/s)",
+        0,
+    )?;
     let xy = |i: usize, v: f64| (i as f64, v);
     chart
         .draw_series(LineSeries::new(
@@ -431,6 +422,46 @@ where
     legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
+/// A chart of one category per label along x (a run, a swept value, a quantile) and
+/// `0..ymax` along y, its mesh and axis descriptions drawn; y labels with `decimals`.
+fn category_chart<'a, DB>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    labels: &[String],
+    ymax: f64,
+    x_desc: &str,
+    y_desc: &str,
+    decimals: usize,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    Box<dyn std::error::Error + Send + Sync>,
+>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 24))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..ymax)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .max_light_lines(2)
+        .x_labels(n.max(2))
+        .x_label_formatter(&|x| category_label(labels, *x))
+        .y_label_formatter(&|y| format!("{y:.decimals$}"))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FAMILY, 15))
+        .axis_desc_style((FAMILY, 17))
+        .draw()?;
+    Ok(chart)
+}
+
 /// The legend box, as every plot draws it.
 fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, at: SeriesLabelPosition) -> DrawResult
 where
@@ -472,24 +503,7 @@ where
     let area = with_caption(root, &d.caption)?;
     let labels: Vec<String> = QUANTILES.iter().map(|q| q.to_string()).collect();
     let ymax = top(d.points.iter().flat_map(|p| p.latency_ms));
-    let mut chart = ChartBuilder::on(&area)
-        .caption(title, (FAMILY, 24))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
-        .build_cartesian_2d(-0.5f64..(QUANTILES.len() as f64 - 0.5), 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(2)
-        .x_labels(QUANTILES.len())
-        .x_label_formatter(&|x| category_label(&labels, *x))
-        .y_label_formatter(&|y| format!("{y:.1}"))
-        .x_desc("quantile")
-        .y_desc("latency (ms)")
-        .label_style((FAMILY, 15))
-        .axis_desc_style((FAMILY, 17))
-        .draw()?;
+    let mut chart = category_chart(&area, title, &labels, ymax, "quantile", "latency (ms)", 1)?;
     for (k, p) in d.points.iter().enumerate() {
         let color = pick(k);
         let pts: Vec<(f64, f64)> = p
@@ -613,24 +627,15 @@ where
         .points
         .iter()
         .map(|p| p.stages.iter().map(|s| s.1 * 100.0).sum::<f64>()));
-    let mut chart = ChartBuilder::on(&area)
-        .caption(title, (FAMILY, 24))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(2)
-        .x_labels(n.max(2))
-        .x_label_formatter(&|x| category_label(&labels, *x))
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .x_desc(d.param.clone())
-        .y_desc("busy share of wall time (%, stacked)")
-        .label_style((FAMILY, 15))
-        .axis_desc_style((FAMILY, 17))
-        .draw()?;
+    let mut chart = category_chart(
+        &area,
+        title,
+        &labels,
+        ymax,
+        &d.param,
+        "busy share of wall time (%, stacked)",
+        0,
+    )?;
     let stage_names: Vec<String> = d
         .points
         .first()
@@ -687,24 +692,15 @@ where
     let n = d.points.len();
     let labels: Vec<String> = d.points.iter().map(|p| p.label.clone()).collect();
     let ymax = top(d.points.iter().map(|p| p.speedup).chain([1.0]));
-    let mut chart = ChartBuilder::on(&area)
-        .caption(title, (FAMILY, 24))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(2)
-        .x_labels(n.max(2))
-        .x_label_formatter(&|x| category_label(&labels, *x))
-        .y_label_formatter(&|y| format!("{y:.1}"))
-        .x_desc(d.param.clone())
-        .y_desc("speedup (parallel tx/s / sequential tx/s)")
-        .label_style((FAMILY, 15))
-        .axis_desc_style((FAMILY, 17))
-        .draw()?;
+    let mut chart = category_chart(
+        &area,
+        title,
+        &labels,
+        ymax,
+        &d.param,
+        "speedup (parallel tx/s / sequential tx/s)",
+        1,
+    )?;
     chart
         .draw_series(LineSeries::new(
             [(-0.5, 1.0), (n as f64 - 0.5, 1.0)],

@@ -39,6 +39,31 @@ pub struct Report {
     pub figures: Vec<Figure>,
 }
 
+impl Report {
+    /// A report of `command` (e.g. "txpipe bench"), titled with the swept parameter when
+    /// there is one, carrying this process's command line, the machine and the commit.
+    pub fn new(
+        command: &str,
+        swept: Option<&str>,
+        params: Vec<(String, String)>,
+        tables: Vec<Table>,
+        figures: Vec<Figure>,
+    ) -> Self {
+        Self {
+            title: match swept {
+                Some(p) => format!("{command}: {p} sweep"),
+                None => command.to_string(),
+            },
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            machine: super::machine::machine(),
+            commit: super::machine::commit().to_string(),
+            params,
+            tables,
+            figures,
+        }
+    }
+}
+
 /// `s` with the XML special characters escaped.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
